@@ -1,0 +1,11 @@
+/** One suite: unit specs beside the code (lib/**\/*.spec.ts) and e2e specs against real services (test/**\/*.e2e-spec.ts). */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  testRegex: ['lib/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { WriteTransactions } from '../database/write-transactions.js';
+import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../entities/delivery-status.js';
+import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
+import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
+import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
+import { WebhookEndpointService } from '../endpoints/webhook-endpoint.service.js';
+import { isId, newId } from '../id.js';
+import { DEFAULT_PAGE_SIZE, pageNewestFirst, type Page } from '../pagination.js';
+import { serializeEvent } from '../publisher/event-envelope.js';
+import { newDelivery } from '../publisher/event-writer.js';
+import { TEST_EVENT_TYPE, WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
+import { WebhookConflictError, WebhookNotFoundError, WebhookValidationError } from '../webhooks.errors.js';
+import { toAttemptView, toDeliveryView, type WebhookDeliveryDetailView, type WebhookDeliveryView } from './webhook-delivery.view.js';
+
+/** Statuses `recover` replays: what failed, and what was skipped while the endpoint was disabled. */
+const RECOVERABLE: DeliveryStatus[] = ['failed', 'skipped'];
+const RECOVER_PAGE = 500;
+
+/** Delivery history and the operator's levers (retry, recover, test), scoped to one owner's endpoint. */
+@Injectable()
+export class WebhookDeliveryService {
+  constructor(
+    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly endpoints: WebhookEndpointService,
+    private readonly queue: DeliveryQueue,
+    private readonly transactions: WriteTransactions,
+  ) {}
+
+  async list(
+    ownerId: string,
+    endpointId: string,
+    options: { status?: DeliveryStatus; limit?: number; cursor?: string } = {},
+  ): Promise<Page<WebhookDeliveryView>> {
+    await this.endpoints.find(ownerId, endpointId);
+    if (options.status !== undefined && !DELIVERY_STATUSES.includes(options.status)) {
+      throw new WebhookValidationError([`status must be one of ${DELIVERY_STATUSES.join(', ')}`]);
+    }
+    const query = this.deliveries.createQueryBuilder('d').where('d.endpoint_id = :endpointId', { endpointId });
+    if (options.status) query.andWhere('d.status = :status', { status: options.status });
+    const { rows, next_cursor } = await pageNewestFirst(query, 'd', options.limit ?? DEFAULT_PAGE_SIZE, options.cursor);
+    return { data: rows.map(toDeliveryView), next_cursor };
+  }
+
+  async get(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDetailView> {
+    const delivery = await this.find(ownerId, endpointId, deliveryId);
+    const [attempts, event] = await Promise.all([
+      this.dataSource.getRepository(WebhookDeliveryAttemptEntity).find({ where: { deliveryId }, order: { attempt: 'ASC', id: 'ASC' } }),
+      this.dataSource.getRepository(WebhookEventEntity).findOne({ select: { id: true, body: true }, where: { id: delivery.eventId } }),
+    ]);
+    return { ...toDeliveryView(delivery), payload: event ? JSON.parse(event.body) : null, attempts: attempts.map(toAttemptView) };
+  }
+
+  /** Queues a finished delivery for one more attempt now. */
+  async retry(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryView> {
+    const endpoint = await this.endpoints.find(ownerId, endpointId);
+    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    const delivery = await this.find(ownerId, endpointId, deliveryId);
+    if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
+    const now = Date.now();
+    await this.deliveries.update({ id: delivery.id, status: delivery.status }, { status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
+    await this.queue.enqueueCommitted([delivery.id]);
+    return toDeliveryView({ ...delivery, status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
+  }
+
+  /**
+   * Replays failed and skipped deliveries created in [since, until). Skipped ones get the full retry
+   * schedule; failed ones get at least one more attempt (attempt numbers keep counting up),
+   * typically after an outage and `PATCH {"enabled": true}`.
+   */
+  async recover(ownerId: string, endpointId: string, since: Date, until: Date = new Date()): Promise<{ recovering: number }> {
+    const endpoint = await this.endpoints.find(ownerId, endpointId);
+    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    if (!(since.getTime() < until.getTime())) throw new WebhookValidationError(['since must be earlier than until']);
+    let recovering = 0;
+    let after = '';
+    for (;;) {
+      const ids = await this.deliveries
+        .createQueryBuilder('d')
+        .select('d.id')
+        .where('d.endpoint_id = :endpointId AND d.status IN (:...recoverable)', { endpointId, recoverable: RECOVERABLE })
+        .andWhere('d.created_at >= :since AND d.created_at < :until', { since: since.getTime(), until: until.getTime() })
+        .andWhere('d.id > :after', { after })
+        .orderBy('d.id', 'ASC')
+        .take(RECOVER_PAGE)
+        .getMany()
+        .then((rows) => rows.map((row) => row.id));
+      if (ids.length === 0) return { recovering };
+      await this.reopen(ids);
+      await this.queue.enqueueCommitted(ids);
+      recovering += ids.length;
+      after = ids[ids.length - 1];
+    }
+  }
+
+  /** Sends a signed `webhook.test` event to this endpoint only. */
+  async sendTest(ownerId: string, endpointId: string): Promise<{ event_id: string; delivery_id: string }> {
+    const endpoint = await this.endpoints.find(ownerId, endpointId);
+    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    const createdAt = new Date();
+    const id = newId('evt', createdAt.getTime());
+    const body = serializeEvent(id, TEST_EVENT_TYPE, createdAt, { webhook_id: endpoint.id, message: 'This is a test event from nestjs-webhooks.' });
+    const event = { id, ownerId, type: TEST_EVENT_TYPE, body, idempotencyKey: null, createdAt: createdAt.getTime() };
+    const delivery = newDelivery(event, endpoint.id, true);
+    await this.transactions.run(async (manager) => {
+      await manager.insert(WebhookEventEntity, event);
+      await manager.insert(WebhookDeliveryEntity, delivery);
+    });
+    await this.queue.enqueueCommitted([delivery.id]);
+    return { event_id: id, delivery_id: delivery.id };
+  }
+
+  /** Back to `pending`, due now; the status check keeps a concurrent change intact. */
+  private async reopen(ids: string[]): Promise<void> {
+    const now = Date.now();
+    await this.deliveries
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now })
+      .where('id IN (:...ids) AND status IN (:...recoverable)', { ids, recoverable: RECOVERABLE })
+      .execute();
+  }
+
+  private async find(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryEntity> {
+    await this.endpoints.find(ownerId, endpointId);
+    if (!isId('dlv', deliveryId)) throw new WebhookNotFoundError('delivery');
+    const delivery = await this.deliveries.findOne({ where: { id: deliveryId, endpointId } });
+    if (!delivery) throw new WebhookNotFoundError('delivery');
+    return delivery;
+  }
+
+  private get deliveries() {
+    return this.dataSource.getRepository(WebhookDeliveryEntity);
+  }
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
+
+/** A Bull job names deliveries, never carries payloads: Redis may be flushed and the database rebuilds it. */
+export interface DeliveryJob {
+  ids: string[];
+}
+
+/** Deliveries per job: big enough to amortise Bull's per-job cost, small enough to spread across workers. */
+export const DELIVERIES_PER_JOB = 50;
+
+/** How long a caller waits for Redis before leaving the work to the reconciler. */
+const ENQUEUE_PATIENCE_MS = 2_000;
+
+@Injectable()
+export class DeliveryQueue {
+  private readonly logger = new Logger('WebhookDeliveryQueue');
+
+  constructor(@Inject(WEBHOOKS_QUEUE) readonly queue: Queue<DeliveryJob>) {}
+
+  async enqueue(ids: readonly string[], delayMs = 0): Promise<void> {
+    if (ids.length === 0) return;
+    const jobs = [];
+    for (let i = 0; i < ids.length; i += DELIVERIES_PER_JOB) {
+      jobs.push({ data: { ids: ids.slice(i, i + DELIVERIES_PER_JOB) }, opts: jobOptions(delayMs) });
+    }
+    await this.queue.addBulk(jobs);
+  }
+
+  /**
+   * Enqueue after the rows are committed, without ever failing or stalling the caller: if Redis is
+   * slow or down, the rows stay pending in the database and the reconciler queues them later.
+   */
+  async enqueueCommitted(ids: readonly string[], delayMs = 0): Promise<boolean> {
+    if (ids.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ENQUEUE_PATIENCE_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.enqueue(ids, delayMs).then(() => 'queued' as const), patience]);
+      if (outcome === 'timeout') this.logger.warn(`Redis did not take ${ids.length} deliveries in ${ENQUEUE_PATIENCE_MS} ms; the reconciler will queue them`);
+      return outcome === 'queued';
+    } catch (error) {
+      this.logger.warn(`Could not queue ${ids.length} deliveries (${(error as Error).message}); the reconciler will queue them`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function jobOptions(delayMs: number) {
+  // Delivery state lives in the database; finished jobs would only cost Redis memory.
+  return { delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, removeOnFail: true, attempts: 1 };
+}

@@ -1,0 +1,120 @@
+import { isIP } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
+import { isGlobalAddress } from '../network/address-policy.js';
+import { guardedLookup, PrivateAddressError, type HostResolver } from '../network/guarded-lookup.js';
+import { parseRetryAfter } from './retry-policy.js';
+
+export interface SenderConfig {
+  timeoutMs: number;
+  responseBodyLimitBytes: number;
+  allowPrivateNetworks: boolean;
+  resolver: HostResolver;
+}
+
+/** What one HTTP attempt produced; `statusCode` is null when no response arrived. */
+export interface SendOutcome {
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  retryAfterMs: number | null;
+}
+
+/**
+ * Sends one signed POST over a shared keep-alive agent. Redirects are never followed (undici's
+ * `request` does not), so a 3xx is reported as it is and cannot bounce us to an internal address.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+
+  constructor(private readonly config: SenderConfig) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connect: {
+        timeout: config.timeoutMs,
+        ...(config.allowPrivateNetworks ? {} : { lookup: guardedLookup(config.resolver) }),
+      },
+    });
+  }
+
+  async send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const target = new URL(url);
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    // net.connect skips the lookup for IP literals, so they are vetted here.
+    if (!this.config.allowPrivateNetworks && isIP(literal) && !isGlobalAddress(literal)) {
+      return failure(new PrivateAddressError(literal, literal).message, 0);
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.config.timeoutMs);
+    try {
+      const response = await this.agent.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers,
+        body,
+        signal: abort.signal,
+        headersTimeout: this.config.timeoutMs,
+        bodyTimeout: this.config.timeoutMs,
+      });
+      const responseBody = await this.readCapped(response.body);
+      return {
+        statusCode: response.statusCode,
+        durationMs: elapsed(),
+        error: describeStatus(response.statusCode),
+        responseBody,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+      };
+    } catch (error) {
+      const message = abort.signal.aborted ? `timed out after ${this.config.timeoutMs} ms` : describeError(error);
+      return failure(message, elapsed());
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Reads at most the configured number of bytes; a longer body is cut and its connection dropped. */
+  private async readCapped(body: Dispatcher.ResponseData['body']): Promise<string | null> {
+    const limit = this.config.responseBodyLimitBytes;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        const buffer = chunk as Buffer;
+        chunks.push(buffer.subarray(0, limit - size));
+        size += buffer.length;
+        if (size >= limit) break;
+      }
+    } catch {
+      // A body that fails or stalls after the status line does not change the receiver's answer.
+    } finally {
+      if (!body.destroyed && size >= limit) body.destroy();
+    }
+    return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+  }
+}
+
+function failure(error: string, durationMs: number): SendOutcome {
+  return { statusCode: null, durationMs, error, responseBody: null, retryAfterMs: null };
+}
+
+function describeStatus(statusCode: number): string | null {
+  if (statusCode >= 200 && statusCode < 300) return null;
+  if (statusCode >= 300 && statusCode < 400) return `HTTP ${statusCode}: redirects are not followed; register the final URL`;
+  return `HTTP ${statusCode}`;
+}
+
+function describeError(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  if (cause instanceof PrivateAddressError) return cause.message;
+  if (error instanceof PrivateAddressError) return error.message;
+  const code = (error as { code?: string })?.code;
+  const message = (error as Error)?.message ?? String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,27 @@
+import { IsArray, IsBoolean, IsObject, IsOptional, IsString, ValidateIf } from 'class-validator';
+
+/**
+ * Shapes only: each field's type, and no unknown fields (the pipe forbids them). Content rules (URL
+ * policy, the event catalog, lengths) live in WebhookEndpointService so programmatic callers get them too.
+ */
+export class CreateWebhookDto {
+  @IsString()
+  url!: string;
+
+  @IsArray()
+  @IsString({ each: true })
+  events!: string[];
+
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  description?: string | null;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, string>;
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export type IdPrefix = 'wh' | 'evt' | 'dlv' | 'att';
+
+/**
+ * `<prefix>_` + 26 Crockford base32 characters: 48 bits of milliseconds then 80 random bits (ULID layout).
+ * Ids sort by creation time, so "newest first" and cursor pagination are a plain `ORDER BY id`.
+ */
+export function newId(prefix: IdPrefix, now = Date.now()): string {
+  let time = '';
+  let ms = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[ms % 32] + time;
+    ms = Math.floor(ms / 32);
+  }
+  const random = randomBytes(16);
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[random[i] % 32];
+  return `${prefix}_${time}${tail}`;
+}
+
+const ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function isId(prefix: IdPrefix, value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(`${prefix}_`) && ID_PATTERN.test(value.slice(prefix.length + 1));
+}

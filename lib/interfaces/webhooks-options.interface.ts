@@ -1,0 +1,89 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import type { WebhookEventType } from './event-type.interface.js';
+import type { WebhookPrincipal } from './webhook-principal.interface.js';
+
+export interface WebhooksRetryOptions {
+  /** Delay before each retry, in ms. `schedule.length + 1` attempts in all. */
+  schedule?: number[];
+  /** Upper bound for a receiver's `Retry-After` on 429/503. */
+  maxRetryAfterMs?: number;
+}
+
+export interface WebhooksDeliveryOptions {
+  /** Whole-request timeout: connect, send, headers and body. */
+  timeoutMs?: number;
+  /** In-flight deliveries per worker process. */
+  concurrency?: number;
+  /** How much of a receiver's response body is read and stored. */
+  responseBodyLimitBytes?: number;
+}
+
+export interface WebhooksSecurityOptions {
+  /** Accept `http://` endpoint URLs (development and tests). */
+  allowHttp?: boolean;
+  /** Allow loopback, private and link-local targets (development and tests). */
+  allowPrivateNetworks?: boolean;
+  /** 32-byte key (64 hex characters or base64) to encrypt endpoint secrets at rest with AES-256-GCM. */
+  encryptionKey?: string;
+  /** Resolves endpoint hostnames at send time; defaults to the system resolver (`dns.lookup`). */
+  resolveHost?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+}
+
+export interface WebhooksSigningOptions {
+  /** How long a rotated-out secret keeps signing. */
+  rotationOverlapMs?: number;
+}
+
+export interface WebhooksRateLimitRule {
+  limit: number;
+  windowMs: number;
+}
+
+export interface WebhooksRateLimitOptions {
+  /** Per owner, for POST, PATCH and DELETE routes. */
+  write?: WebhooksRateLimitRule;
+  /** Per owner, for GET routes. */
+  read?: WebhooksRateLimitRule;
+}
+
+export interface WebhooksReconcilerOptions {
+  /** How often one elected instance looks for deliveries that fell out of Redis. */
+  intervalMs?: number;
+  /** A pending delivery due for longer than this, with no live lease, is queued again. */
+  staleAfterMs?: number;
+}
+
+/** Options that decide the module's shape; `forRootAsync` takes them outside `useFactory`. */
+export interface WebhooksModuleShapeOptions {
+  /** Route prefix of every management route. */
+  path?: string;
+  /** `false` for a worker-only instance. */
+  controllers?: boolean;
+  /** `false` for an API-only instance. */
+  processor?: boolean;
+  /** Name of the host's TypeORM data source, when it is not the default one. */
+  dataSourceName?: string;
+  /** Bull queue name; give each app sharing a Redis its own. */
+  queueName?: string;
+}
+
+export interface WebhooksModuleOptions {
+  authenticate?: (req: any) => WebhookPrincipal | null | undefined | Promise<WebhookPrincipal | null | undefined>;
+  eventTypes?: WebhookEventType[];
+  /** Largest serialized event (envelope included) `emit` accepts. */
+  maxPayloadBytes?: number;
+  retry?: WebhooksRetryOptions;
+  delivery?: WebhooksDeliveryOptions;
+  security?: WebhooksSecurityOptions;
+  signing?: WebhooksSigningOptions;
+  /** `false` turns rate limiting off. */
+  rateLimit?: WebhooksRateLimitOptions | false;
+  reconciler?: WebhooksReconcilerOptions;
+}
+
+export interface WebhooksModuleRootOptions extends WebhooksModuleOptions, WebhooksModuleShapeOptions {}
+
+export interface WebhooksModuleAsyncOptions extends WebhooksModuleShapeOptions, Pick<ModuleMetadata, 'imports'> {
+  inject?: any[];
+  useFactory: (...args: any[]) => WebhooksModuleOptions | Promise<WebhooksModuleOptions>;
+}

@@ -1,0 +1,32 @@
+import type { HostResolver } from '../network/guarded-lookup.js';
+import type { WebhookEventType } from '../interfaces/event-type.interface.js';
+import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedWebhooksOptions {
+  path: string;
+  controllers: boolean;
+  processor: boolean;
+  dataSourceName: string | undefined;
+  queueName: string;
+  authenticate: NonNullable<WebhooksModuleRootOptions['authenticate']> | undefined;
+  eventTypes: WebhookEventType[] | undefined;
+  maxPayloadBytes: number;
+  retry: { schedule: number[]; maxRetryAfterMs: number };
+  delivery: { timeoutMs: number; concurrency: number; responseBodyLimitBytes: number };
+  security: {
+    allowHttp: boolean;
+    allowPrivateNetworks: boolean;
+    encryptionKey: Buffer | null;
+    resolveHost: HostResolver;
+  };
+  signing: { rotationOverlapMs: number };
+  rateLimit: { write: WebhooksRateLimitRule; read: WebhooksRateLimitRule } | false;
+  reconciler: { intervalMs: number; staleAfterMs: number };
+}
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+export const DEFAULT_RETRY_SCHEDULE = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];

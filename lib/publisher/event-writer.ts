@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { In, type EntityManager } from 'typeorm';
+import { matchesEventType } from '../catalog/event-catalog.js';
+import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
+import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
+import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
+import { newId } from '../id.js';
+
+/** An event ready to store: validated and serialized, not yet written. */
+export interface PreparedEvent {
+  id: string;
+  ownerId: string;
+  type: string;
+  body: string;
+  idempotencyKey: string | null;
+  createdAt: number;
+}
+
+export interface WrittenEvents {
+  /** Event id per input, in input order; a repeated idempotency key maps to the first event. */
+  eventIds: string[];
+  /** Deliveries that must be queued once the writes commit. */
+  pendingDeliveryIds: string[];
+}
+
+/** Rows per INSERT: well under every supported driver's bound-parameter limit. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Writes events and their fan-out in the caller's transaction: one delivery per subscribed endpoint,
+ * `pending` when the endpoint is enabled and `skipped` (kept for `recover`) when it is disabled.
+ */
+@Injectable()
+export class EventWriter {
+  async write(manager: EntityManager, events: PreparedEvent[]): Promise<WrittenEvents> {
+    const existing = await this.findByIdempotencyKey(manager, events);
+    const eventIds: string[] = [];
+    const fresh: PreparedEvent[] = [];
+    for (const event of events) {
+      const key = event.idempotencyKey === null ? null : `${event.ownerId}\u0000${event.idempotencyKey}`;
+      const known = key === null ? undefined : existing.get(key);
+      if (known) {
+        eventIds.push(known);
+        continue;
+      }
+      if (key !== null) existing.set(key, event.id);
+      fresh.push(event);
+      eventIds.push(event.id);
+    }
+    if (fresh.length === 0) return { eventIds, pendingDeliveryIds: [] };
+
+    const deliveries = await this.fanOut(manager, fresh);
+    await insertChunked(manager, WebhookEventEntity, fresh);
+    await insertChunked(manager, WebhookDeliveryEntity, deliveries);
+    return { eventIds, pendingDeliveryIds: deliveries.filter((d) => d.status === 'pending').map((d) => d.id) };
+  }
+
+  private async findByIdempotencyKey(manager: EntityManager, events: PreparedEvent[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const keysByOwner = new Map<string, string[]>();
+    for (const { ownerId, idempotencyKey } of events) {
+      if (idempotencyKey === null) continue;
+      const keys = keysByOwner.get(ownerId) ?? [];
+      keys.push(idempotencyKey);
+      keysByOwner.set(ownerId, keys);
+    }
+    for (const [ownerId, keys] of keysByOwner) {
+      const rows = await manager.find(WebhookEventEntity, {
+        select: { id: true, idempotencyKey: true },
+        where: { ownerId, idempotencyKey: In(keys) },
+      });
+      for (const row of rows) found.set(`${ownerId}\u0000${row.idempotencyKey}`, row.id);
+    }
+    return found;
+  }
+
+  private async fanOut(manager: EntityManager, events: PreparedEvent[]): Promise<WebhookDeliveryEntity[]> {
+    const owners = [...new Set(events.map((e) => e.ownerId))];
+    const endpoints = await manager.find(WebhookEndpointEntity, {
+      select: { id: true, ownerId: true, events: true, enabled: true },
+      where: { ownerId: In(owners) },
+    });
+    const deliveries: WebhookDeliveryEntity[] = [];
+    for (const event of events) {
+      for (const endpoint of endpoints) {
+        if (endpoint.ownerId !== event.ownerId) continue;
+        if (!endpoint.events.some((pattern) => matchesEventType(pattern, event.type))) continue;
+        deliveries.push(newDelivery(event, endpoint.id, endpoint.enabled));
+      }
+    }
+    return deliveries;
+  }
+}
+
+export function newDelivery(event: Pick<PreparedEvent, 'id' | 'type' | 'createdAt'>, endpointId: string, enabled: boolean): WebhookDeliveryEntity {
+  const now = event.createdAt;
+  return {
+    id: newId('dlv', now),
+    eventId: event.id,
+    eventType: event.type,
+    endpointId,
+    status: enabled ? 'pending' : 'skipped',
+    attemptCount: 0,
+    nextAttemptAt: enabled ? now : null,
+    leaseToken: null,
+    leaseUntil: null,
+    lastStatusCode: null,
+    lastError: enabled ? null : 'endpoint disabled',
+    createdAt: now,
+    updatedAt: now,
+    completedAt: enabled ? null : now,
+  };
+}
+
+async function insertChunked(manager: EntityManager, target: Function, rows: object[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await manager.createQueryBuilder().insert().into(target).values(rows.slice(i, i + INSERT_CHUNK)).updateEntity(false).execute();
+  }
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { EventCatalog, isValidEventTypeName } from '../catalog/event-catalog.js';
+import { WriteTransactions } from '../database/write-transactions.js';
+import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { newId } from '../id.js';
+import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
+import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import {
+  EmitFailedError,
+  InvalidEmitOptionsError,
+  InvalidEventTypeError,
+  PayloadTooLargeError,
+  UnknownEventTypeError,
+} from '../webhooks.errors.js';
+import { serializeEvent } from './event-envelope.js';
+import { EventWriter, type PreparedEvent } from './event-writer.js';
+import { TransactionOutbox } from './transaction-outbox.js';
+
+export const DEFAULT_OWNER_ID = 'default';
+const MAX_OWNER_ID_LENGTH = 191;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 191;
+
+export interface EmitOptions {
+  /** Whose endpoints receive the event; single-tenant hosts keep the default. */
+  ownerId?: string;
+  /** Emitting twice with the same key for one owner yields one event. */
+  idempotencyKey?: string;
+  /** Write inside the caller's transaction; deliveries are queued only once it commits. */
+  manager?: EntityManager;
+}
+
+export interface EmitManyItem {
+  type: string;
+  data: unknown;
+  ownerId?: string;
+  idempotencyKey?: string;
+}
+
+export interface EmittedEvent {
+  id: string;
+}
+
+/** MySQL and MariaDB TEXT columns hold 64 KiB; the portable schema uses TEXT for the body. */
+const MYSQL_TEXT_BYTES = 65_535;
+
+/** Inject this to send webhooks: `await publisher.emit('user.created', { user_id })`. */
+@Injectable()
+export class WebhookPublisher {
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly catalog: EventCatalog,
+    private readonly writer: EventWriter,
+    private readonly queue: DeliveryQueue,
+    private readonly outbox: TransactionOutbox,
+    private readonly transactions: WriteTransactions,
+  ) {}
+
+  private get payloadLimit(): number {
+    const type = this.dataSource.options.type;
+    return type === 'mysql' || type === 'mariadb' ? Math.min(this.options.maxPayloadBytes, MYSQL_TEXT_BYTES) : this.options.maxPayloadBytes;
+  }
+
+  /** Stores the event and its deliveries, then queues them; resolves once the event is durable. */
+  async emit(type: string, data: unknown, options: EmitOptions = {}): Promise<EmittedEvent> {
+    const { manager, ...item } = options;
+    const [event] = await this.emitMany([{ ...item, type, data }], { manager });
+    return event;
+  }
+
+  /** Like `emit` for a batch, in one round of writes; all or nothing. */
+  async emitMany(items: readonly EmitManyItem[], options: Pick<EmitOptions, 'manager'> = {}): Promise<EmittedEvent[]> {
+    if (!Array.isArray(items)) throw new InvalidEmitOptionsError('emitMany expects an array of { type, data, ownerId?, idempotencyKey? }');
+    if (items.length === 0) return [];
+    const createdAt = new Date();
+    const prepared = items.map((item) => this.prepare(item, createdAt));
+    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.writeInOwnTransaction(prepared);
+    return written.map((id) => ({ id }));
+  }
+
+  private async writeInOwnTransaction(prepared: PreparedEvent[]): Promise<string[]> {
+    let result;
+    try {
+      result = await this.transactions.run((manager) => this.writer.write(manager, prepared));
+    } catch (error) {
+      if (!prepared.some((event) => event.idempotencyKey !== null)) throw new EmitFailedError(error);
+      // A concurrent emit with the same idempotency key won the unique index; the retry finds its event.
+      try {
+        result = await this.transactions.run((manager) => this.writer.write(manager, prepared));
+      } catch (retryError) {
+        throw new EmitFailedError(retryError);
+      }
+    }
+    await this.queue.enqueueCommitted(result.pendingDeliveryIds);
+    return result.eventIds;
+  }
+
+  private async writeInCallerTransaction(manager: EntityManager, prepared: PreparedEvent[]): Promise<string[]> {
+    let result;
+    try {
+      result = await this.writer.write(manager, prepared);
+    } catch (error) {
+      throw new EmitFailedError(error);
+    }
+    await this.outbox.release(manager, result.pendingDeliveryIds);
+    return result.eventIds;
+  }
+
+  private prepare(item: EmitManyItem, createdAt: Date): PreparedEvent {
+    if (item === null || typeof item !== 'object') throw new InvalidEmitOptionsError('each event must be an object { type, data }');
+    const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
+    if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
+    if (!this.catalog.isEmittable(type)) throw new UnknownEventTypeError(type);
+    if (typeof ownerId !== 'string' || ownerId.length === 0 || ownerId.length > MAX_OWNER_ID_LENGTH) {
+      throw new InvalidEmitOptionsError(`ownerId must be a string of 1-${MAX_OWNER_ID_LENGTH} characters, got ${JSON.stringify(ownerId)}`);
+    }
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new InvalidEmitOptionsError(`idempotencyKey must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const id = newId('evt', createdAt.getTime());
+    const body = serializeEvent(id, type, createdAt, data);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.payloadLimit) throw new PayloadTooLargeError(bytes, this.payloadLimit);
+    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
+  }
+}

@@ -1,0 +1,82 @@
+/** Base class of every error this package throws on purpose; `code` is stable, `message` says what to fix. */
+export class WebhookError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A `WebhooksModule` option is missing or wrong; thrown while the app boots. */
+export class WebhooksOptionsError extends WebhookError {
+  constructor(message: string) {
+    super('invalid_options', `WebhooksModule: ${message}`);
+  }
+}
+
+export class UnknownEventTypeError extends WebhookError {
+  constructor(readonly eventType: string) {
+    super('unknown_event_type', `Unknown event type "${eventType}": add it to WebhooksModule eventTypes or fix the name.`);
+  }
+}
+
+export class InvalidEventTypeError extends WebhookError {
+  constructor(readonly eventType: unknown) {
+    super(
+      'invalid_event_type',
+      `Invalid event type ${JSON.stringify(eventType)}: use dot-separated names of letters, digits, "_" and "-", such as "user.created".`,
+    );
+  }
+}
+
+export class InvalidPayloadError extends WebhookError {
+  constructor(reason: string) {
+    super('invalid_payload', `Webhook data is not JSON: ${reason}`);
+  }
+}
+
+export class PayloadTooLargeError extends WebhookError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super('payload_too_large', `Webhook event is ${bytes} bytes serialized; the limit is ${limit} (maxPayloadBytes).`);
+  }
+}
+
+export class InvalidEmitOptionsError extends WebhookError {
+  constructor(message: string) {
+    super('invalid_emit_options', message);
+  }
+}
+
+/** The database refused or could not take the event; nothing was written and nothing was queued. */
+export class EmitFailedError extends WebhookError {
+  constructor(cause: unknown) {
+    super('emit_failed', `Webhook event was not stored: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** Input to the management API or service was refused; `problems` names each one. */
+export class WebhookValidationError extends WebhookError {
+  constructor(readonly problems: string[]) {
+    super('validation_failed', problems.join('; '));
+  }
+}
+
+/** No such webhook or delivery for this owner (another owner's id is reported the same way). */
+export class WebhookNotFoundError extends WebhookError {
+  constructor(what: 'webhook' | 'delivery') {
+    super('not_found', `${what} not found`);
+  }
+}
+
+/** The request is valid but conflicts with the current state, e.g. retrying a pending delivery. */
+export class WebhookConflictError extends WebhookError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}

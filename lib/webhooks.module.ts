@@ -1,0 +1,111 @@
+import { BullModule, getQueueToken } from '@nestjs/bull';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { EventCatalog } from './catalog/event-catalog.js';
+import { WriteTransactions } from './database/write-transactions.js';
+import { WebhookDeliveryService } from './deliveries/webhook-delivery.service.js';
+import { DeliveryQueue } from './delivery/delivery-queue.js';
+import { DeliveryStore } from './delivery/delivery-store.js';
+import { DeliveryWorker } from './delivery/delivery-worker.js';
+import { DeliveryProcessor } from './delivery/delivery.processor.js';
+import { WebhookSender } from './delivery/webhook-sender.js';
+import { WebhookEndpointService } from './endpoints/webhook-endpoint.service.js';
+import { WEBHOOK_ENTITIES } from './entities/index.js';
+import { createWebhooksController } from './http/webhooks.controller.js';
+import { WebhooksAuthGuard } from './http/webhooks-auth.guard.js';
+import { WebhooksRateLimitGuard } from './http/webhooks-rate-limit.guard.js';
+import type { WebhooksModuleAsyncOptions, WebhooksModuleRootOptions, WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
+import { resolveWebhooksOptions } from './options/resolve-options.js';
+import type { ResolvedWebhooksOptions } from './options/resolved-options.js';
+import { EventWriter } from './publisher/event-writer.js';
+import { TransactionOutbox } from './publisher/transaction-outbox.js';
+import { WebhookPublisher } from './publisher/webhook-publisher.js';
+import { DeliveryReconciler } from './reconciler/delivery-reconciler.js';
+import { EndpointSecrets } from './signing/endpoint-secrets.js';
+import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
+
+/**
+ * Outgoing webhooks for a Nest app. Uses the host's TypeORM data source and Bull connection; adds the
+ * management API, the publisher and the delivery worker. Global, so `WebhookPublisher` can be
+ * injected anywhere once the module is imported at the root.
+ */
+@Module({})
+export class WebhooksModule {
+  static forRoot(options: WebhooksModuleRootOptions): DynamicModule {
+    const resolved = resolveWebhooksOptions(options);
+    return build(resolved, { provide: WEBHOOKS_OPTIONS, useValue: resolved });
+  }
+
+  static forRootAsync(options: WebhooksModuleAsyncOptions): DynamicModule {
+    if (typeof options?.useFactory !== 'function') {
+      throw new Error('WebhooksModule.forRootAsync needs useFactory: (...inject) => options');
+    }
+    const { imports, inject, useFactory, ...shapeOptions } = options;
+    // Shape is fixed now (it decides providers and routes); the rest is validated when the factory runs.
+    const shape = resolveWebhooksOptions({ ...shapeOptions, controllers: false });
+    const withControllers = { ...shape, controllers: shapeOptions.controllers ?? true };
+    return build(
+      withControllers,
+      {
+        provide: WEBHOOKS_OPTIONS,
+        inject: inject ?? [],
+        useFactory: async (...args: unknown[]) => resolveWebhooksOptions({ ...(await useFactory(...args)), ...pickShape(shapeOptions) }),
+      },
+      imports,
+    );
+  }
+}
+
+function pickShape(options: WebhooksModuleShapeOptions): WebhooksModuleShapeOptions {
+  const { path, controllers, processor, dataSourceName, queueName } = options;
+  return Object.fromEntries(Object.entries({ path, controllers, processor, dataSourceName, queueName }).filter(([, value]) => value !== undefined));
+}
+
+function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+  const providers: Provider[] = [
+    optionsProvider,
+    { provide: WEBHOOKS_DATA_SOURCE, useExisting: getDataSourceToken(shape.dataSourceName) },
+    { provide: WEBHOOKS_QUEUE, useExisting: getQueueToken(shape.queueName) },
+    { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
+    WriteTransactions,
+    DeliveryQueue,
+    EndpointSecrets,
+    EventWriter,
+    TransactionOutbox,
+    WebhookPublisher,
+    WebhookEndpointService,
+    WebhookDeliveryService,
+  ];
+  if (shape.processor) {
+    providers.push(
+      {
+        provide: WebhookSender,
+        inject: [WEBHOOKS_OPTIONS],
+        useFactory: (o: ResolvedWebhooksOptions) =>
+          new WebhookSender({
+            timeoutMs: o.delivery.timeoutMs,
+            responseBodyLimitBytes: o.delivery.responseBodyLimitBytes,
+            allowPrivateNetworks: o.security.allowPrivateNetworks,
+            resolver: o.security.resolveHost,
+          }),
+      },
+      DeliveryStore,
+      DeliveryProcessor,
+      DeliveryWorker,
+      DeliveryReconciler,
+    );
+  }
+  if (shape.controllers) providers.push(WebhooksAuthGuard, WebhooksRateLimitGuard);
+  return {
+    module: WebhooksModule,
+    global: true,
+    imports: [
+      ...imports,
+      TypeOrmModule.forFeature(WEBHOOK_ENTITIES, shape.dataSourceName),
+      BullModule.registerQueue({ name: shape.queueName }),
+    ],
+    controllers: shape.controllers ? [createWebhooksController(shape.path)] : [],
+    providers,
+    exports: [WebhookPublisher, WebhookEndpointService, WebhookDeliveryService, EventCatalog],
+  };
+}
