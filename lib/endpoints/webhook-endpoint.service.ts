@@ -59,7 +59,8 @@ export class WebhookEndpointService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.repository.insert(endpoint);
+    // A copy: TypeORM merges driver defaults back into the inserted object (MariaDB turns `true` into 1).
+    await this.repository.insert({ ...endpoint });
     return { ...toEndpointView(endpoint), secret };
   }
 

@@ -7,12 +7,15 @@ const instant = (name: string, isNullable = false): TableColumnOptions => ({ nam
 /**
  * Written with TypeORM's schema API rather than raw SQL so that one migration creates the same
  * tables on PostgreSQL, MariaDB/MySQL and SQLite; a test checks it leaves nothing for `synchronize` to do.
+ * Column types go through the driver's own normalisation, as the entities' do (MariaDB stores
+ * `boolean` as `tinyint`, SQLite spells `int` as `integer`), so both describe identical tables.
  */
 export class CreateWebhookTables1764400000000 implements MigrationInterface {
   name = 'CreateWebhookTables1764400000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
+    const createTable = (table: Table) => queryRunner.createTable(normalised(queryRunner, table));
+    await createTable(
       new Table({
         name: 'webhook_endpoints',
         columns: [
@@ -33,7 +36,7 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
         indices: [new TableIndex({ name: 'IDX_webhook_endpoints_owner', columnNames: ['owner_id', 'id'] })],
       }),
     );
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'webhook_events',
         columns: [
@@ -49,7 +52,7 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'webhook_deliveries',
         columns: [
@@ -75,7 +78,7 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'webhook_delivery_attempts',
         columns: [
@@ -98,4 +101,13 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
       await queryRunner.dropTable(table, true);
     }
   }
+}
+
+function normalised(queryRunner: QueryRunner, table: Table): Table {
+  const driver = queryRunner.connection.driver;
+  for (const column of table.columns) {
+    column.type = driver.normalizeType({ type: column.type as any });
+    if (column.default !== undefined) column.default = driver.normalizeDefault({ default: column.default, type: column.type } as any);
+  }
+  return table;
 }

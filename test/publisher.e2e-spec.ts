@@ -1,0 +1,171 @@
+import {
+  EmitFailedError,
+  InvalidEmitOptionsError,
+  InvalidEventTypeError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  UnknownEventTypeError,
+  WebhookDeliveryEntity,
+  WebhookEventEntity,
+} from '../lib/index.js';
+import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
+import { TestReceiver } from './support/test-receiver.js';
+import { sleep, waitFor } from './support/wait-for.js';
+
+describe('WebhookPublisher', () => {
+  let receiver: TestReceiver;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+    t = await startTestApp({ webhooks: { maxPayloadBytes: 2_048 } });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  const register = async (ownerId: string, path: string, events = ['*']) =>
+    (await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events }).expect(201)).body as { id: string };
+
+  const count = async (ownerId: string) => ({
+    events: await t.dataSource.getRepository(WebhookEventEntity).count({ where: { ownerId } }),
+    deliveries: await t.dataSource
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('d')
+      .innerJoin(WebhookEventEntity, 'e', 'e.id = d.event_id')
+      .where('e.owner_id = :ownerId', { ownerId })
+      .getCount(),
+  });
+
+  it('writes the event and one delivery per subscribed endpoint before emit resolves', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/p1');
+    await register(owner, '/p2', ['user.*']);
+    await register(owner, '/p3', ['order.paid']);
+    const { id } = await t.publisher.emit('user.created', { user_id: 'u' }, { ownerId: owner });
+    expect(id).toMatch(/^evt_[0-9A-Z]{26}$/);
+    expect(await count(owner)).toEqual({ events: 1, deliveries: 2 });
+  });
+
+  it.each([
+    ['an unknown type', () => ['user.vanished', {}], UnknownEventTypeError, 'Unknown event type "user.vanished"'],
+    ['a malformed type', () => ['user created!', {}], InvalidEventTypeError, 'Invalid event type "user created!"'],
+    ['a wildcard as type', () => ['user.*', {}], InvalidEventTypeError, 'Invalid event type'],
+    ['non-object data', () => ['user.created', 'text'], InvalidPayloadError, 'data must be a plain object'],
+    ['a BigInt', () => ['user.created', { n: 1n }], InvalidPayloadError, '"n" is a BigInt'],
+    ['a cycle', () => { const d: any = {}; d.d = d; return ['user.created', d]; }, InvalidPayloadError, 'circular'],
+    ['an oversized payload', () => ['user.created', { blob: 'x'.repeat(5_000) }], PayloadTooLargeError, 'the limit is 2048 (maxPayloadBytes)'],
+  ] as const)('refuses %s with a typed error and writes nothing', async (_, args, type, message) => {
+    const owner = uniqueOwner();
+    await register(owner, '/never');
+    const [eventType, data] = args();
+    const error = await t.publisher.emit(eventType as string, data, { ownerId: owner }).catch((e) => e);
+    expect(error).toBeInstanceOf(type);
+    expect(error.message).toContain(message);
+    expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  it('refuses bad owner ids and idempotency keys', async () => {
+    await expect(t.publisher.emit('user.created', {}, { ownerId: '' })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
+    await expect(t.publisher.emit('user.created', {}, { ownerId: 'o'.repeat(192) })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
+    await expect(t.publisher.emit('user.created', {}, { idempotencyKey: '' })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
+    await expect(t.publisher.emit('user.created', {}, { ownerId: 42 as any })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
+  });
+
+  it('yields one event for one idempotency key per owner, sequentially and concurrently', async () => {
+    const [owner, other] = [uniqueOwner(), uniqueOwner()];
+    await register(owner, '/idem');
+    const first = await t.publisher.emit('user.created', { n: 1 }, { ownerId: owner, idempotencyKey: 'signup-1' });
+    const again = await t.publisher.emit('user.created', { n: 2 }, { ownerId: owner, idempotencyKey: 'signup-1' });
+    expect(again.id).toBe(first.id);
+    const racing = await Promise.all(Array.from({ length: 5 }, () => t.publisher.emit('user.updated', {}, { ownerId: owner, idempotencyKey: 'race' })));
+    expect(new Set(racing.map((e) => e.id)).size).toBe(1);
+    const theirs = await t.publisher.emit('user.created', {}, { ownerId: other, idempotencyKey: 'signup-1' });
+    expect(theirs.id).not.toBe(first.id);
+    expect(await count(owner)).toEqual({ events: 2, deliveries: 2 });
+    await waitFor('two deliveries', () => receiver.at('/idem').length === 2);
+    await sleep(200);
+    expect(receiver.at('/idem')).toHaveLength(2);
+  });
+
+  it('emits a batch in one call, all or nothing', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/batch', ['order.*']);
+    const events = await t.publisher.emitMany(
+      Array.from({ length: 120 }, (_, i) => ({ type: i % 2 ? 'order.paid' : 'order.refunded', data: { i }, ownerId: owner })),
+    );
+    expect(events).toHaveLength(120);
+    expect(new Set(events.map((e) => e.id)).size).toBe(120);
+    await waitFor('120 deliveries', () => receiver.at('/batch').length === 120);
+    expect(new Set(receiver.at('/batch').map((r) => JSON.parse(r.body).data.i)).size).toBe(120);
+
+    const bad = uniqueOwner();
+    await register(bad, '/batch-bad');
+    await expect(
+      t.publisher.emitMany([
+        { type: 'user.created', data: {}, ownerId: bad },
+        { type: 'user.nope', data: {}, ownerId: bad },
+      ]),
+    ).rejects.toBeInstanceOf(UnknownEventTypeError);
+    expect(await count(bad)).toEqual({ events: 0, deliveries: 0 });
+    expect(await t.publisher.emitMany([])).toEqual([]);
+  });
+
+  describe('in the caller\'s transaction', () => {
+    it('delivers after commit', async () => {
+      const owner = uniqueOwner();
+      await register(owner, '/tx-commit');
+      let inside: { id: string } | undefined;
+      await t.dataSource.transaction(async (manager) => {
+        inside = await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
+        await sleep(300);
+        expect(receiver.at('/tx-commit')).toHaveLength(0);
+      });
+      const [request] = await waitFor('the delivery after commit', () => receiver.at('/tx-commit').length === 1 && receiver.at('/tx-commit'));
+      expect(JSON.parse(request.body).id).toBe(inside!.id);
+    });
+
+    it('delivers nothing and stores nothing on rollback', async () => {
+      const owner = uniqueOwner();
+      await register(owner, '/tx-rollback');
+      await expect(
+        t.dataSource.transaction(async (manager) => {
+          await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
+          await t.publisher.emitMany([{ type: 'user.updated', data: {}, ownerId: owner }], { manager });
+          throw new Error('business rule failed');
+        }),
+      ).rejects.toThrow('business rule failed');
+      await sleep(500);
+      expect(receiver.at('/tx-rollback')).toHaveLength(0);
+      expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+    });
+
+    it('keeps what an outer transaction commits when an inner savepoint rolls back', async () => {
+      const owner = uniqueOwner();
+      await register(owner, '/tx-savepoint');
+      const runner = t.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      const kept = await t.publisher.emit('user.created', { kept: true }, { ownerId: owner, manager: runner.manager });
+      await runner.startTransaction();
+      await t.publisher.emit('user.updated', { kept: false }, { ownerId: owner, manager: runner.manager });
+      await runner.rollbackTransaction();
+      await runner.commitTransaction();
+      await runner.release();
+      const [request] = await waitFor('the kept delivery', () => receiver.at('/tx-savepoint').length >= 1 && receiver.at('/tx-savepoint'));
+      await sleep(300);
+      expect(receiver.at('/tx-savepoint')).toHaveLength(1);
+      expect(JSON.parse(request.body).id).toBe(kept.id);
+    });
+  });
+
+  it('wraps database failures in EmitFailedError', async () => {
+    const error = await t.publisher
+      .emit('user.created', {}, { manager: { queryRunner: undefined, find: () => Promise.reject(new Error('connection refused')) } as any })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(EmitFailedError);
+    expect(error.message).toBe('Webhook event was not stored: connection refused');
+  });
+});
