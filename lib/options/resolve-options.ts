@@ -12,14 +12,14 @@ const DAY = 24 * 60 * 60 * 1_000;
 export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefined | null): ResolvedWebhooksOptions {
   if (raw === null || typeof raw !== 'object') throw new WebhooksOptionsError('options must be an object');
   const controllers = optionalBoolean(raw.controllers, 'controllers', true);
-  if (controllers && typeof raw.authenticate !== 'function') {
+  if (raw.authenticate !== undefined && typeof raw.authenticate !== 'function') {
+    throw new WebhooksOptionsError('option "authenticate" must be a function');
+  }
+  if (controllers && raw.authenticate === undefined) {
     throw new WebhooksOptionsError(
       'option "authenticate" is required while controllers are on: pass authenticate(req) returning { ownerId } or null, ' +
         'or set controllers: false for a worker-only instance',
     );
-  }
-  if (raw.authenticate !== undefined && typeof raw.authenticate !== 'function') {
-    throw new WebhooksOptionsError('option "authenticate" must be a function');
   }
   const retry = section(raw.retry, 'retry');
   const delivery = section(raw.delivery, 'delivery');
