@@ -1,0 +1,12 @@
+import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+
+export class CreateUserDto {
+  @IsEmail()
+  @MaxLength(320)
+  email!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+}
