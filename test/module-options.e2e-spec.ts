@@ -46,7 +46,7 @@ describe('WebhooksModule options', () => {
 
   it('boots a worker-only instance without authenticate and mounts no routes', async () => {
     const database = await createTestDatabase();
-    const { queueName } = testWebhookOptions();
+    const queueName = testWebhookOptions().queueName!;
     @Module({
       imports: [
         TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
@@ -69,7 +69,7 @@ describe('WebhooksModule options', () => {
 
   it('configures through forRootAsync with injected dependencies and a custom path', async () => {
     const database = await createTestDatabase();
-    const { queueName } = testWebhookOptions();
+    const queueName = testWebhookOptions().queueName!;
 
     @Injectable()
     class ApiKeys {
