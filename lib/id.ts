@@ -9,16 +9,25 @@ export type IdPrefix = 'wh' | 'evt' | 'dlv' | 'att';
  * Ids sort by creation time, so "newest first" and cursor pagination are a plain `ORDER BY id`.
  */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
+  const random = randomBytes(16);
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[random[i] % 32];
+  return `${prefix}_${encodeTime(now)}${tail}`;
+}
+
+/** The smallest id created at `ms`: every id created earlier sorts below it. */
+export function idFloor(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(ms)}${'0'.repeat(16)}`;
+}
+
+function encodeTime(now: number): string {
   let time = '';
-  let ms = now;
+  let ms = Math.max(0, Math.floor(now));
   for (let i = 0; i < 10; i++) {
     time = CROCKFORD[ms % 32] + time;
     ms = Math.floor(ms / 32);
   }
-  const random = randomBytes(16);
-  let tail = '';
-  for (let i = 0; i < 16; i++) tail += CROCKFORD[random[i] % 32];
-  return `${prefix}_${time}${tail}`;
+  return time;
 }
 
 const ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -17,4 +17,6 @@ export {
 export { WEBHOOK_MIGRATIONS, CreateWebhookTables1764400000000 } from './migrations/index.js';
 export * from './interfaces/index.js';
 export * from './webhooks.errors.js';
+export { DeliveryReconciler } from './reconciler/delivery-reconciler.js';
+export { RetentionPurger, type PurgeCounts } from './retention/retention-purger.js';
 export { TEST_EVENT_TYPE, PERMISSION_READ, PERMISSION_WRITE } from './webhooks.constants.js';

@@ -3,6 +3,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { EventCatalog } from './catalog/event-catalog.js';
 import { WriteTransactions } from './database/write-transactions.js';
+import { OperationalHooks } from './hooks/operational-hooks.js';
 import { WebhookDeliveryService } from './deliveries/webhook-delivery.service.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import { DeliveryStore } from './delivery/delivery-store.js';
@@ -21,6 +22,7 @@ import { EventWriter } from './publisher/event-writer.js';
 import { TransactionOutbox } from './publisher/transaction-outbox.js';
 import { WebhookPublisher } from './publisher/webhook-publisher.js';
 import { DeliveryReconciler } from './reconciler/delivery-reconciler.js';
+import { RetentionPurger } from './retention/retention-purger.js';
 import { EndpointSecrets } from './signing/endpoint-secrets.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
 
@@ -68,6 +70,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     { provide: WEBHOOKS_QUEUE, useExisting: getQueueToken(shape.queueName) },
     { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
     WriteTransactions,
+    OperationalHooks,
     DeliveryQueue,
     EndpointSecrets,
     EventWriter,
@@ -93,6 +96,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
       DeliveryProcessor,
       DeliveryWorker,
       DeliveryReconciler,
+      RetentionPurger,
     );
   }
   if (shape.controllers) providers.push(WebhooksAuthGuard, WebhooksRateLimitGuard);

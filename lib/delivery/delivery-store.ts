@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
+import { retryTransient } from '../database/retry-transient.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
@@ -67,7 +68,7 @@ export class DeliveryStore {
 
   /** Records one attempt and the delivery's new state together; false when the lease was lost meanwhile. */
   async recordAttempt(delivery: WebhookDeliveryEntity, attempt: Omit<WebhookDeliveryAttemptEntity, 'deliveryId'>, change: DeliveryChange): Promise<boolean> {
-    return this.transactions.run(async (manager) => {
+    return retryTransient(() => this.transactions.run(async (manager) => {
       await manager
         .createQueryBuilder()
         .insert()
@@ -82,7 +83,7 @@ export class DeliveryStore {
         .where('id = :id AND lease_token = :token', { id: delivery.id, token: delivery.leaseToken })
         .execute();
       return result.affected !== 0;
-    });
+    }));
   }
 
   /** Settles a delivery without an attempt (endpoint gone or disabled), under the same lease check. */
@@ -105,31 +106,46 @@ export class DeliveryStore {
       .execute();
   }
 
-  /** Marks the start of a failing streak, once. */
-  async markEndpointFailing(endpointId: string, since: number): Promise<void> {
+  /** Counts a failed attempt and starts the failing streak if this is its first. */
+  async recordEndpointFailure(endpointId: string, at: number): Promise<void> {
     await this.dataSource
       .createQueryBuilder()
       .update(WebhookEndpointEntity)
-      .set({ failingSince: since })
-      .where('id = :endpointId AND failing_since IS NULL', { endpointId })
+      .set({ failureCount: () => 'failure_count + 1', failingSince: () => `COALESCE(failing_since, ${Math.floor(at)})` })
+      .where('id = :endpointId', { endpointId })
       .execute();
   }
 
-  async markEndpointHealthy(endpointId: string): Promise<void> {
-    await this.dataSource
+  /** Ends a failing streak; true when there was one to end. */
+  async recordEndpointSuccess(endpointId: string): Promise<boolean> {
+    const result = await this.dataSource
       .createQueryBuilder()
       .update(WebhookEndpointEntity)
-      .set({ failingSince: null })
-      .where('id = :endpointId AND failing_since IS NOT NULL', { endpointId })
+      .set({ failingSince: null, failureCount: 0 })
+      .where('id = :endpointId AND (failing_since IS NOT NULL OR failure_count > 0)', { endpointId })
       .execute();
+    return result.affected !== 0;
   }
 
-  async disableEndpoint(endpointId: string, reason: string): Promise<void> {
-    await this.dataSource
+  /** Disables an enabled endpoint; true when this call did it. */
+  async disableEndpoint(endpointId: string, reason: string): Promise<boolean> {
+    const result = await this.dataSource
       .createQueryBuilder()
       .update(WebhookEndpointEntity)
       .set({ enabled: false, disabledReason: reason, updatedAt: Date.now() })
       .where('id = :endpointId AND enabled = :enabled', { endpointId, enabled: true })
+      .execute();
+    return result.affected !== 0;
+  }
+
+  /** Hands leased deliveries back untried, due again at `until`: the endpoint is backing off. */
+  async defer(deliveries: WebhookDeliveryEntity[], until: number): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.dataSource
+      .createQueryBuilder()
+      .update(WebhookDeliveryEntity)
+      .set({ leaseToken: null, leaseUntil: null, nextAttemptAt: until, updatedAt: Date.now() })
+      .where('id IN (:...ids) AND lease_token = :token', { ids: deliveries.map((d) => d.id), token: deliveries[0].leaseToken })
       .execute();
   }
 }

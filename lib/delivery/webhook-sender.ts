@@ -79,6 +79,11 @@ export class WebhookSender {
     await this.agent.close();
   }
 
+  /** Aborts whatever is still in flight; those attempts end as errors and are retried later. */
+  async destroy(): Promise<void> {
+    await this.agent.destroy().catch(() => undefined);
+  }
+
   /** Reads at most the configured number of bytes; a longer body is cut and its connection dropped. */
   private async readCapped(body: Dispatcher.ResponseData['body']): Promise<string | null> {
     const limit = this.config.responseBodyLimitBytes;

@@ -56,6 +56,7 @@ export class WebhookEndpointService {
       secret: stored,
       retiredSecrets: null,
       failingSince: null,
+      failureCount: 0,
       createdAt: now,
       updatedAt: now,
     });
@@ -85,6 +86,7 @@ export class WebhookEndpointService {
       endpoint.enabled = patch.enabled;
       endpoint.disabledReason = patch.enabled ? null : DISABLED_BY_OWNER;
       endpoint.failingSince = null;
+      endpoint.failureCount = 0;
     }
     endpoint.updatedAt = Math.max(Date.now(), endpoint.updatedAt);
     await this.repository.update({ id: endpoint.id, ownerId }, {
@@ -95,6 +97,7 @@ export class WebhookEndpointService {
       enabled: endpoint.enabled,
       disabledReason: endpoint.disabledReason,
       failingSince: endpoint.failingSince,
+      failureCount: endpoint.failureCount,
       updatedAt: endpoint.updatedAt,
     });
     return toEndpointView(endpoint);

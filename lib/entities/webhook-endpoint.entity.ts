@@ -45,6 +45,10 @@ export class WebhookEndpointEntity {
   @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMs })
   failingSince!: number | null;
 
+  /** Failed attempts since the last success; with `failing_since`, decides automatic disabling. */
+  @Column({ name: 'failure_count', type: 'int', default: 0 })
+  failureCount!: number;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 

@@ -14,6 +14,10 @@ export interface WebhooksDeliveryOptions {
   timeoutMs?: number;
   /** In-flight deliveries per worker process. */
   concurrency?: number;
+  /** Most in-flight deliveries to one endpoint per worker process; new endpoints start lower and ramp up. */
+  perEndpointConcurrency?: number;
+  /** On shutdown, how long in-flight deliveries may finish before the rest is left to lease expiry. */
+  shutdownGraceMs?: number;
   /** How much of a receiver's response body is read and stored. */
   responseBodyLimitBytes?: number;
 }
@@ -44,6 +48,38 @@ export interface WebhooksRateLimitOptions {
   write?: WebhooksRateLimitRule;
   /** Per owner, for GET routes. */
   read?: WebhooksRateLimitRule;
+}
+
+export interface WebhooksDisableOptions {
+  /** An endpoint failing without a single success for this long is disabled. */
+  afterFailingForMs?: number;
+  /** ...provided it failed at least this many attempts in that time. */
+  minFailures?: number;
+}
+
+export interface WebhooksRetentionOptions {
+  /** Finished events, deliveries and attempts older than this are deleted. */
+  days?: number;
+  /** How often one elected instance purges. */
+  intervalMs?: number;
+  /** Rows per delete statement, so a purge never holds long locks. */
+  batchSize?: number;
+}
+
+/** Operational notifications for the host (alerting, metrics, emails to the endpoint's owner). */
+export interface WebhooksHooks {
+  onEndpointDisabled?: (event: { endpointId: string; ownerId: string; reason: string }) => void | Promise<void>;
+  onDeliveryFailed?: (event: {
+    deliveryId: string;
+    endpointId: string;
+    ownerId: string;
+    eventId: string;
+    eventType: string;
+    attempts: number;
+    lastError: string | null;
+  }) => void | Promise<void>;
+  /** A failing endpoint answered 2xx again. */
+  onEndpointRecovered?: (event: { endpointId: string; ownerId: string; failingSince: Date }) => void | Promise<void>;
 }
 
 export interface WebhooksReconcilerOptions {
@@ -79,6 +115,10 @@ export interface WebhooksModuleOptions {
   /** `false` turns rate limiting off. */
   rateLimit?: WebhooksRateLimitOptions | false;
   reconciler?: WebhooksReconcilerOptions;
+  disable?: WebhooksDisableOptions;
+  /** `false` keeps everything forever. */
+  retention?: WebhooksRetentionOptions | false;
+  hooks?: WebhooksHooks;
 }
 
 export interface WebhooksModuleRootOptions extends WebhooksModuleOptions, WebhooksModuleShapeOptions {}

@@ -30,6 +30,7 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
           { name: 'secret', type: 'varchar', length: '512' },
           { name: 'retired_secrets', type: 'text', isNullable: true },
           instant('failing_since', true),
+          { name: 'failure_count', type: 'int', default: 0 },
           instant('created_at'),
           instant('updated_at'),
         ],

@@ -26,6 +26,8 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
   const security = section(raw.security, 'security');
   const signing = section(raw.signing, 'signing');
   const reconciler = section(raw.reconciler, 'reconciler');
+  const disable = section(raw.disable, 'disable');
+  const concurrency = integer(delivery.concurrency, 'delivery.concurrency', 50, 1, 10_000);
   return {
     path: resolvePath(raw.path),
     controllers,
@@ -41,7 +43,9 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     },
     delivery: {
       timeoutMs: integer(delivery.timeoutMs, 'delivery.timeoutMs', 15_000, 10, 5 * 60 * 1_000),
-      concurrency: integer(delivery.concurrency, 'delivery.concurrency', 50, 1, 10_000),
+      concurrency,
+      perEndpointConcurrency: integer(delivery.perEndpointConcurrency, 'delivery.perEndpointConcurrency', Math.min(10, concurrency), 1, concurrency),
+      shutdownGraceMs: integer(delivery.shutdownGraceMs, 'delivery.shutdownGraceMs', 10_000, 0, 10 * 60 * 1_000),
       responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 1024 * 1024),
     },
     security: {
@@ -58,6 +62,12 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
       intervalMs: integer(reconciler.intervalMs, 'reconciler.intervalMs', 15_000, 50, DAY),
       staleAfterMs: integer(reconciler.staleAfterMs, 'reconciler.staleAfterMs', 5 * 60 * 1_000, 0, DAY),
     },
+    disable: {
+      afterFailingForMs: integer(disable.afterFailingForMs, 'disable.afterFailingForMs', 5 * DAY, 0, 365 * DAY),
+      minFailures: integer(disable.minFailures, 'disable.minFailures', 5, 1, 1_000_000),
+    },
+    retention: resolveRetention(raw.retention),
+    hooks: resolveHooks(raw.hooks),
   };
 }
 
@@ -159,6 +169,27 @@ function resolveRule(value: unknown, name: string, fallback: WebhooksRateLimitRu
     limit: integer(rule.limit, `${name}.limit`, fallback.limit, 1, 1_000_000),
     windowMs: integer(rule.windowMs, `${name}.windowMs`, fallback.windowMs, 100, DAY),
   };
+}
+
+function resolveRetention(value: unknown): ResolvedWebhooksOptions['retention'] {
+  if (value === false) return false;
+  const retention = section(value, 'retention');
+  return {
+    days: integer(retention.days, 'retention.days', 30, 1, 3_650),
+    intervalMs: integer(retention.intervalMs, 'retention.intervalMs', 60 * 60 * 1_000, 1_000, DAY),
+    batchSize: integer(retention.batchSize, 'retention.batchSize', 1_000, 1, 50_000),
+  };
+}
+
+function resolveHooks(value: unknown): ResolvedWebhooksOptions['hooks'] {
+  const hooks = section(value, 'hooks');
+  for (const name of Object.keys(hooks)) {
+    if (!['onEndpointDisabled', 'onDeliveryFailed', 'onEndpointRecovered'].includes(name)) {
+      throw new WebhooksOptionsError(`option "hooks.${name}" is not a known hook (onEndpointDisabled, onDeliveryFailed, onEndpointRecovered)`);
+    }
+    if (typeof hooks[name] !== 'function') throw new WebhooksOptionsError(`option "hooks.${name}" must be a function`);
+  }
+  return hooks;
 }
 
 function resolveEncryptionKey(value: unknown): Buffer | null {

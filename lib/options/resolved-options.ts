@@ -1,6 +1,6 @@
 import type { HostResolver } from '../network/guarded-lookup.js';
 import type { WebhookEventType } from '../interfaces/event-type.interface.js';
-import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
+import type { WebhooksHooks, WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedWebhooksOptions {
@@ -13,7 +13,7 @@ export interface ResolvedWebhooksOptions {
   eventTypes: WebhookEventType[] | undefined;
   maxPayloadBytes: number;
   retry: { schedule: number[]; maxRetryAfterMs: number };
-  delivery: { timeoutMs: number; concurrency: number; responseBodyLimitBytes: number };
+  delivery: { timeoutMs: number; concurrency: number; perEndpointConcurrency: number; responseBodyLimitBytes: number; shutdownGraceMs: number };
   security: {
     allowHttp: boolean;
     allowPrivateNetworks: boolean;
@@ -23,6 +23,9 @@ export interface ResolvedWebhooksOptions {
   signing: { rotationOverlapMs: number };
   rateLimit: { write: WebhooksRateLimitRule; read: WebhooksRateLimitRule } | false;
   reconciler: { intervalMs: number; staleAfterMs: number };
+  disable: { afterFailingForMs: number; minFailures: number };
+  retention: { days: number; intervalMs: number; batchSize: number } | false;
+  hooks: WebhooksHooks;
 }
 
 const SECOND = 1_000;

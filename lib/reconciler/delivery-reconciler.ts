@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { MoreThan, type DataSource } from 'typeorm';
+import { LeaderLock } from '../coordination/leader-lock.js';
+import { PeriodicTask } from '../coordination/periodic-task.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
@@ -19,53 +20,36 @@ const PAGE = 1_000;
 @Injectable()
 export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookReconciler');
-  private readonly token = randomBytes(12).toString('base64url');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly lock: LeaderLock;
+  private readonly task: PeriodicTask;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
-  ) {}
+  ) {
+    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'));
+    this.task = new PeriodicTask('WebhookReconciler', options.reconciler.intervalMs, async () => {
+      const count = await this.reconcile();
+      if (count > 0) this.logger.log(`Queued ${count} deliveries again`);
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.options.reconciler.intervalMs);
-    this.timer.unref();
-    this.tick();
+    this.task.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.redis.eval(RELEASE_LOCK, 1, this.key('reconciler:lock'), this.token).catch(() => undefined);
+    await this.task.stop();
+    await this.lock.release().catch(() => undefined);
   }
 
-  /** One pass; returns how many deliveries were queued again. Exposed for tests and manual repair. */
+  /** One pass; returns how many deliveries were queued again. */
   async reconcile(): Promise<number> {
-    if (!(await this.lead())) return 0;
-    const epoch = await this.redis.set(this.key('reconciler:epoch'), String(Date.now()), 'NX');
+    if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
+    const epoch = await this.queue.queue.client.set(this.queue.queue.toKey('reconciler:epoch'), String(Date.now()), 'NX');
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();
-  }
-
-  private tick(): void {
-    if (this.running || !this.timer) return;
-    this.running = this.reconcile()
-      .then((count) => {
-        if (count > 0) this.logger.log(`Queued ${count} deliveries again`);
-      })
-      .catch((error) => this.logger.warn(`Reconcile pass failed: ${(error as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
-  }
-
-  private async lead(): Promise<boolean> {
-    const ttl = 3 * this.options.reconciler.intervalMs;
-    const held = await this.redis.eval(TAKE_OR_RENEW_LOCK, 1, this.key('reconciler:lock'), this.token, String(ttl));
-    return held === 1;
   }
 
   private async requeueAllPending(): Promise<number> {
@@ -104,30 +88,9 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
 
   private async requeue(rows: Pick<WebhookDeliveryEntity, 'id' | 'nextAttemptAt'>[]): Promise<void> {
     const now = Date.now();
-    const due = rows.filter((row) => (row.nextAttemptAt ?? 0) <= now).map((row) => row.id);
-    await this.queue.enqueue(due);
+    await this.queue.enqueue(rows.filter((row) => (row.nextAttemptAt ?? 0) <= now).map((row) => row.id));
     for (const row of rows) {
       if ((row.nextAttemptAt ?? 0) > now) await this.queue.enqueue([row.id], row.nextAttemptAt! - now);
     }
   }
-
-  private get redis() {
-    return this.queue.queue.client;
-  }
-
-  private key(suffix: string): string {
-    return this.queue.queue.toKey(suffix);
-  }
 }
-
-const TAKE_OR_RENEW_LOCK = `
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0`;
-
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+const TAKE_OR_RENEW = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * A lease in Redis that elects one instance for periodic chores. The holder renews it on every
+ * pass; if it dies, the key expires and another instance takes over.
+ */
+export class LeaderLock {
+  private readonly token = randomBytes(12).toString('base64url');
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+  ) {}
+
+  async acquire(ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(TAKE_OR_RENEW, 1, this.key, this.token, String(ttlMs))) === 1;
+  }
+
+  async release(): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.key, this.token);
+  }
+}

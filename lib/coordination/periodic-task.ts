@@ -1,0 +1,38 @@
+import { Logger } from '@nestjs/common';
+
+/**
+ * Runs `work` every `intervalMs` without overlapping itself, and stops cleanly: `stop()` waits for
+ * a pass in progress. The timer is unref'd so it never keeps a process alive on its own.
+ */
+export class PeriodicTask {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly work: () => Promise<void>,
+    private readonly logger = new Logger(name),
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running || !this.timer) return;
+    this.running = this.work()
+      .catch((error) => this.logger.warn(`${this.name} pass failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

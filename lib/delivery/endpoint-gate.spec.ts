@@ -1,0 +1,68 @@
+import { EndpointGate } from './endpoint-gate.js';
+
+describe('EndpointGate', () => {
+  let now = 0;
+  const gate = () => new EndpointGate({ maxInFlight: 4, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000 }, () => now);
+
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  it('starts an endpoint with a small allowance and grows it with each success', async () => {
+    const g = gate();
+    expect(await g.enter('a')).toBe(true);
+    expect(await g.enter('a')).toBe(true);
+    let third = false;
+    const waiting = g.enter('a').then((admitted) => (third = admitted));
+    await Promise.resolve();
+    expect(third).toBe(false);
+    g.leave('a', 'ok'); // allowance 3, one slot freed
+    await waiting;
+    expect(third).toBe(true);
+    g.leave('a', 'ok');
+    g.leave('a', 'ok');
+    expect(await g.enter('b')).toBe(true); // other endpoints are independent
+  });
+
+  it('shuts an endpoint out after consecutive failures, with doubling back-off, and reopens it', async () => {
+    const g = gate();
+    for (let i = 0; i < 3; i++) {
+      expect(await g.enter('a')).toBe(true);
+      g.leave('a', 'failed');
+    }
+    expect(await g.enter('a')).toBe(false);
+    expect(g.reopensAt('a')).toBe(now + 1_000);
+    expect(await g.enter('b')).toBe(true);
+    now += 1_001;
+    expect(await g.enter('a')).toBe(true); // half-open: one probe
+    g.leave('a', 'failed');
+    expect(g.reopensAt('a')).toBe(now + 2_000);
+    now += 2_001;
+    expect(await g.enter('a')).toBe(true);
+    g.leave('a', 'ok');
+    expect(await g.enter('a')).toBe(true);
+    expect(g.reopensAt('a')).toBe(now);
+  });
+
+  it('turns away those already waiting when the endpoint is shut out', async () => {
+    const g = gate();
+    await g.enter('a');
+    await g.enter('a');
+    const [first, second] = [g.enter('a'), g.enter('a')];
+    g.leave('a', 'failed'); // allowance halves to 1, still one in flight: nobody admitted
+    g.leave('a', 'failed'); // the first waiter takes the freed slot
+    expect(await first).toBe(true);
+    g.leave('a', 'failed'); // third failure in a row: shut out
+    expect(await second).toBe(false);
+  });
+
+  it('caps the back-off', async () => {
+    const g = gate();
+    for (let i = 0; i < 10; i++) {
+      now = g.reopensAt('a');
+      await g.enter('a');
+      g.leave('a', 'failed');
+    }
+    expect(g.reopensAt('a') - now).toBe(8_000);
+  });
+});

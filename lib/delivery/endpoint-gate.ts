@@ -1,0 +1,107 @@
+export interface EndpointGateLimits {
+  /** Most requests one endpoint may have in flight from this process. */
+  maxInFlight: number;
+  /** What an endpoint starts with before it has shown it can take more (slow start). */
+  initialInFlight: number;
+  /** Consecutive failures that open the circuit. */
+  failuresToOpen: number;
+  /** First back-off once open; doubles with each further failure. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight'> = {
+  initialInFlight: 2,
+  failuresToOpen: 3,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+};
+
+interface EndpointState {
+  inFlight: number;
+  allowance: number;
+  consecutiveFailures: number;
+  openUntil: number;
+  waiting: Array<(admitted: boolean) => void>;
+}
+
+/**
+ * Keeps one endpoint from hogging a worker. Each endpoint gets an in-flight allowance that starts
+ * small and grows by one per success up to `maxInFlight` (so a black-holed endpoint holds only a
+ * couple of slots before it shows itself), halves on failure, and after `failuresToOpen` failures in
+ * a row the endpoint is shut out for an exponential back-off: its deliveries are deferred rather than
+ * attempted, while other endpoints keep the worker. Purely in-process state; each worker learns alone.
+ */
+export class EndpointGate {
+  private readonly states = new Map<string, EndpointState>();
+
+  constructor(
+    private readonly limits: EndpointGateLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Resolves true when the endpoint may take one more request now (the caller must `leave` later),
+   * false when it is backing off and the delivery should be deferred until `reopensAt`.
+   */
+  enter(endpointId: string): Promise<boolean> {
+    const state = this.state(endpointId);
+    if (this.isOpen(state)) return Promise.resolve(false);
+    if (state.inFlight < state.allowance) {
+      state.inFlight++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => state.waiting.push(resolve));
+  }
+
+  /** Gives the slot back; `none` when nothing was sent, which teaches the gate nothing. */
+  leave(endpointId: string, response: 'ok' | 'failed' | 'none'): void {
+    const state = this.state(endpointId);
+    state.inFlight--;
+    if (response === 'ok') {
+      state.consecutiveFailures = 0;
+      state.allowance = Math.min(this.limits.maxInFlight, state.allowance + 1);
+    } else if (response === 'failed') {
+      state.consecutiveFailures++;
+      state.allowance = Math.max(1, Math.floor(state.allowance / 2));
+      if (state.consecutiveFailures >= this.limits.failuresToOpen) {
+        const doublings = state.consecutiveFailures - this.limits.failuresToOpen;
+        const backoff = Math.min(this.limits.maxBackoffMs, this.limits.baseBackoffMs * 2 ** Math.min(doublings, 20));
+        state.openUntil = this.now() + backoff;
+      }
+    }
+    this.admitWaiting(endpointId, state);
+  }
+
+  /** When a shut-out endpoint takes deliveries again; `now` when it is not shut out. */
+  reopensAt(endpointId: string): number {
+    return Math.max(this.now(), this.states.get(endpointId)?.openUntil ?? 0);
+  }
+
+  private admitWaiting(endpointId: string, state: EndpointState): void {
+    if (this.isOpen(state)) {
+      for (const resolve of state.waiting.splice(0)) resolve(false);
+    } else {
+      while (state.waiting.length > 0 && state.inFlight < state.allowance) {
+        state.inFlight++;
+        state.waiting.shift()!(true);
+      }
+    }
+    if (state.inFlight === 0 && state.waiting.length === 0 && state.consecutiveFailures === 0 && state.allowance >= this.limits.maxInFlight) {
+      this.states.delete(endpointId); // a healthy, idle endpoint needs no memory
+    }
+  }
+
+  private isOpen(state: EndpointState): boolean {
+    return state.openUntil > this.now();
+  }
+
+  private state(endpointId: string): EndpointState {
+    let state = this.states.get(endpointId);
+    if (!state) {
+      state = { inFlight: 0, allowance: this.limits.initialInFlight, consecutiveFailures: 0, openUntil: 0, waiting: [] };
+      this.states.set(endpointId, state);
+    }
+    return state;
+  }
+}
