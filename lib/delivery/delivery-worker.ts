@@ -66,7 +66,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await this.deferBackingOff(deferred);
   }
 
-  /** Resolves once the delivery has started, or was set aside because its endpoint is backing off. */
+  /** Resolves once the delivery has started, or was set aside because its endpoint is busy or backing off. */
   private async dispatch(item: ClaimedDelivery, deferred: Map<string, ClaimedDelivery[]>): Promise<void> {
     const endpointId = item.delivery.endpointId;
     if (!(await this.gate.enter(endpointId))) {
@@ -99,7 +99,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   private async deferBackingOff(deferred: Map<string, ClaimedDelivery[]>): Promise<void> {
     for (const [endpointId, items] of deferred) {
-      const until = this.gate.reopensAt(endpointId) + Math.round(Math.random() * 250);
+      const until = this.gate.retryAt(endpointId) + Math.round(Math.random() * 250);
       const deliveries = items.map((item) => item.delivery);
       try {
         await this.store.defer(deliveries, until);

@@ -2,7 +2,8 @@ import { EndpointGate } from './endpoint-gate.js';
 
 describe('EndpointGate', () => {
   let now = 0;
-  const gate = () => new EndpointGate({ maxInFlight: 4, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000 }, () => now);
+  const gate = (maxWaitMs = 10_000) =>
+    new EndpointGate({ maxInFlight: 4, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxWaitMs, busyDeferMs: 500 }, () => now);
 
   beforeEach(() => {
     now = 1_000_000;
@@ -31,17 +32,26 @@ describe('EndpointGate', () => {
       g.leave('a', 'failed');
     }
     expect(await g.enter('a')).toBe(false);
-    expect(g.reopensAt('a')).toBe(now + 1_000);
+    expect(g.retryAt('a')).toBe(now + 1_000);
     expect(await g.enter('b')).toBe(true);
     now += 1_001;
     expect(await g.enter('a')).toBe(true); // half-open: one probe
     g.leave('a', 'failed');
-    expect(g.reopensAt('a')).toBe(now + 2_000);
+    expect(g.retryAt('a')).toBe(now + 2_000);
     now += 2_001;
     expect(await g.enter('a')).toBe(true);
     g.leave('a', 'ok');
     expect(await g.enter('a')).toBe(true);
-    expect(g.reopensAt('a')).toBe(now);
+    expect(g.retryAt('a')).toBe(now + 500); // merely busy: a short deferral
+  });
+
+  it('turns a delivery away when the endpoint stays busy for maxWaitMs', async () => {
+    const g = gate(20);
+    await g.enter('a');
+    await g.enter('a');
+    expect(await g.enter('a')).toBe(false);
+    g.leave('a', 'ok');
+    expect(await g.enter('a')).toBe(true);
   });
 
   it('turns away those already waiting when the endpoint is shut out', async () => {
@@ -59,10 +69,10 @@ describe('EndpointGate', () => {
   it('caps the back-off', async () => {
     const g = gate();
     for (let i = 0; i < 10; i++) {
-      now = g.reopensAt('a');
+      now = g.retryAt('a') + 1;
       await g.enter('a');
       g.leave('a', 'failed');
     }
-    expect(g.reopensAt('a') - now).toBe(8_000);
+    expect(g.retryAt('a') - now).toBe(8_000);
   });
 });

@@ -8,6 +8,10 @@ export interface EndpointGateLimits {
   /** First back-off once open; doubles with each further failure. */
   baseBackoffMs: number;
   maxBackoffMs: number;
+  /** How long a delivery may wait for its endpoint's allowance before it is deferred instead. */
+  maxWaitMs: number;
+  /** How far a delivery turned away by a busy (not failing) endpoint is deferred. */
+  busyDeferMs: number;
 }
 
 export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight'> = {
@@ -15,6 +19,8 @@ export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight'> = {
   failuresToOpen: 3,
   baseBackoffMs: 1_000,
   maxBackoffMs: 60_000,
+  maxWaitMs: 500,
+  busyDeferMs: 1_000,
 };
 
 interface EndpointState {
@@ -24,6 +30,11 @@ interface EndpointState {
   openUntil: number;
   waiting: Array<(admitted: boolean) => void>;
 }
+
+/**
+ * A delivery waits for its endpoint only briefly: a job is done once all its deliveries started or
+ * were set aside, so waiting long on one stuck endpoint would hold up every other endpoint's work.
+ */
 
 /**
  * Keeps one endpoint from hogging a worker. Each endpoint gets an in-flight allowance that starts
@@ -41,8 +52,8 @@ export class EndpointGate {
   ) {}
 
   /**
-   * Resolves true when the endpoint may take one more request now (the caller must `leave` later),
-   * false when it is backing off and the delivery should be deferred until `reopensAt`.
+   * Resolves true when the endpoint may take one more request (the caller must `leave` later), false
+   * when it is backing off or stayed busy for `maxWaitMs`; then defer the delivery until `retryAt`.
    */
   enter(endpointId: string): Promise<boolean> {
     const state = this.state(endpointId);
@@ -51,7 +62,18 @@ export class EndpointGate {
       state.inFlight++;
       return Promise.resolve(true);
     }
-    return new Promise((resolve) => state.waiting.push(resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = state.waiting.indexOf(admit);
+        if (index >= 0) state.waiting.splice(index, 1);
+        resolve(false);
+      }, this.limits.maxWaitMs);
+      const admit = (admitted: boolean) => {
+        clearTimeout(timer);
+        resolve(admitted);
+      };
+      state.waiting.push(admit);
+    });
   }
 
   /** Gives the slot back; `none` when nothing was sent, which teaches the gate nothing. */
@@ -73,9 +95,10 @@ export class EndpointGate {
     this.admitWaiting(endpointId, state);
   }
 
-  /** When a shut-out endpoint takes deliveries again; `now` when it is not shut out. */
-  reopensAt(endpointId: string): number {
-    return Math.max(this.now(), this.states.get(endpointId)?.openUntil ?? 0);
+  /** When a delivery the gate turned away should be tried again. */
+  retryAt(endpointId: string): number {
+    const openUntil = this.states.get(endpointId)?.openUntil ?? 0;
+    return openUntil > this.now() ? openUntil : this.now() + this.limits.busyDeferMs;
   }
 
   private admitWaiting(endpointId: string, state: EndpointState): void {
