@@ -41,11 +41,8 @@ export class WebhookSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = new URL(url);
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    // net.connect skips the lookup for IP literals, so they are vetted here.
-    if (!this.config.allowPrivateNetworks && isIP(literal) && !isGlobalAddress(literal)) {
-      return failure(new PrivateAddressError(literal, literal).message, 0);
-    }
+    const refusal = this.config.allowPrivateNetworks ? null : refuseWithoutLookup(target.hostname);
+    if (refusal) return failure(refusal, 0);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.config.timeoutMs);
     try {
@@ -103,6 +100,18 @@ export class WebhookSender {
     }
     return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
   }
+}
+
+/**
+ * What the guarded lookup never sees: net.connect skips the lookup for IP literals, and `localhost`
+ * names are loopback by definition (RFC 6761) whatever a resolver says.
+ */
+function refuseWithoutLookup(hostname: string): string | null {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  const literal = host.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && !isGlobalAddress(literal)) return new PrivateAddressError(literal, literal).message;
+  if (host === 'localhost' || host.endsWith('.localhost')) return new PrivateAddressError(host, '127.0.0.1').message;
+  return null;
 }
 
 function failure(error: string, durationMs: number): SendOutcome {
