@@ -6,6 +6,9 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // CI's compatibility job copies the suite under .ci/tmp; the builds are not sources.
+  modulePathIgnorePatterns: ['<rootDir>/.ci/', '<rootDir>/dist/', '<rootDir>/sample/dist/', '<rootDir>/bench/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.ci/'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -55,9 +55,8 @@ export class WebhookDeliveryService {
 
   /** Queues a finished delivery for one more attempt now. */
   async retry(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryView> {
-    const endpoint = await this.endpoints.find(ownerId, endpointId);
+    const [endpoint, delivery] = await Promise.all([this.endpoints.find(ownerId, endpointId), this.find(ownerId, endpointId, deliveryId)]);
     if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
-    const delivery = await this.find(ownerId, endpointId, deliveryId);
     if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
     const now = Date.now();
     await this.deliveries.update({ id: delivery.id, status: delivery.status }, { status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
@@ -72,8 +71,13 @@ export class WebhookDeliveryService {
    */
   async recover(ownerId: string, endpointId: string, since: Date, until: Date = new Date()): Promise<{ recovering: number }> {
     const endpoint = await this.endpoints.find(ownerId, endpointId);
+    const problems = [
+      ...(Number.isNaN(since.getTime()) ? ['since must be a date-time such as 2026-01-01T00:00:00Z'] : []),
+      ...(Number.isNaN(until.getTime()) ? ['until must be a date-time such as 2026-01-01T00:00:00Z'] : []),
+    ];
+    if (problems.length === 0 && !(since.getTime() < until.getTime())) problems.push('since must be earlier than until');
+    if (problems.length > 0) throw new WebhookValidationError(problems);
     if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
-    if (!(since.getTime() < until.getTime())) throw new WebhookValidationError(['since must be earlier than until']);
     let recovering = 0;
     let after = '';
     for (;;) {

@@ -9,6 +9,7 @@ import { OwnerId } from './owner.decorator.js';
 import { RequiresAccess } from './webhook-access.js';
 import { WebhookErrorFilter } from './webhook-error.filter.js';
 import { WebhooksAuthGuard } from './webhooks-auth.guard.js';
+import { WebhooksJsonBodyGuard } from './webhooks-json-body.guard.js';
 import { WebhooksRateLimitGuard } from './webhooks-rate-limit.guard.js';
 import { WebhooksValidationPipe } from './webhooks-validation.pipe.js';
 
@@ -18,7 +19,7 @@ import { WebhooksValidationPipe } from './webhooks-validation.pipe.js';
  */
 export function createWebhooksController(path: string): Type<unknown> {
   @Controller(path)
-  @UseGuards(WebhooksAuthGuard, WebhooksRateLimitGuard)
+  @UseGuards(WebhooksAuthGuard, WebhooksJsonBodyGuard, WebhooksRateLimitGuard)
   @UseFilters(WebhookErrorFilter)
   @UsePipes(WebhooksValidationPipe)
   class WebhooksController {

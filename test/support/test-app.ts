@@ -52,15 +52,16 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean } = {},
+  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean; redisUrl?: string } = {},
 ): Promise<TestApp> {
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const database = options.database ?? (await createTestDatabase());
   const webhooks = testWebhookOptions(options.webhooks);
 
   @Module({
     imports: [
       TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-      BullModule.forRoot({ redis: REDIS_URL }),
+      BullModule.forRoot({ redis: redisUrl }),
       WebhooksModule.forRoot(webhooks),
     ],
   })
@@ -78,7 +79,7 @@ export async function startTestApp(
     api: (ownerId, token) => authenticatedAgent(app, token ?? `Bearer owner:${ownerId}`),
     close: async () => {
       await app.close();
-      await deleteQueueKeys(queueName);
+      if (redisUrl === REDIS_URL) await deleteQueueKeys(queueName);
       if (options.dropDatabase !== false) await database.drop();
     },
   };

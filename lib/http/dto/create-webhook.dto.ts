@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { IsArray, IsBoolean, IsObject, IsOptional, IsString, ValidateIf } from 'class-validator';
 
 /**
@@ -21,7 +22,9 @@ export class CreateWebhookDto {
   @IsBoolean()
   enabled?: boolean;
 
+  // Kept exactly as sent: class-transformer would rebuild the map and drop keys such as "toString".
   @IsOptional()
   @IsObject()
+  @Transform(({ obj }) => obj.metadata)
   metadata?: Record<string, string>;
 }

@@ -1,0 +1,199 @@
+import { EmitFailedError, WebhookDeliveryEntity, WebhookEventEntity, type WebhooksModuleRootOptions } from '../../lib/index.js';
+import { startTestApp, testWebhookOptions, uniqueOwner, type TestApp } from '../support/test-app.js';
+import type { TestDatabase } from '../support/test-database.js';
+import { TestReceiver } from '../support/test-receiver.js';
+import { sleep, waitFor } from '../support/wait-for.js';
+import { createFaultDatabase, serverAddress, throughPort } from './support/fault-database.js';
+import { freePort } from './support/free-port.js';
+import { PrivateRedis } from './support/private-redis.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { WorkerProcess } from './support/worker-process.js';
+
+/** Short timers so that recovery happens within a test's patience. */
+const FAULT_OPTIONS: Partial<WebhooksModuleRootOptions> = {
+  retry: { schedule: [200, 500, 1_000, 2_000, 4_000, 8_000] },
+  delivery: { timeoutMs: 2_000 },
+  reconciler: { intervalMs: 250, staleAfterMs: 2_000 },
+};
+
+const BURST = 2_000;
+
+/** Deliveries the receiver saw, by event id: loss is an event never seen, a duplicate one seen twice. */
+function tally(receiver: TestReceiver, path: string) {
+  const requests = receiver.at(path);
+  const unique = new Set(requests.map((r) => JSON.parse(r.body).id as string));
+  return { received: requests.length, unique: unique.size, duplicates: requests.length - unique.size };
+}
+
+async function emitBurst(t: TestApp, ownerId: string, total: number, onBatch?: (sent: number) => Promise<void>): Promise<string[]> {
+  const ids: string[] = [];
+  for (let sent = 0; sent < total; sent += 50) {
+    const batch = await t.publisher.emitMany(Array.from({ length: 50 }, (_, i) => ({ type: 'order.paid', data: { n: sent + i }, ownerId })));
+    ids.push(...batch.map((e) => e.id));
+    await onBatch?.(sent + 50);
+  }
+  return ids;
+}
+
+async function allSucceeded(t: TestApp, eventIds: string[]): Promise<boolean> {
+  const pending = await t.dataSource.getRepository(WebhookDeliveryEntity).createQueryBuilder('d').where('d.status <> :ok', { ok: 'succeeded' }).getCount();
+  const total = await t.dataSource.getRepository(WebhookDeliveryEntity).count();
+  return pending === 0 && total === eventIds.length;
+}
+
+describe('delivery guarantees under faults', () => {
+  let receiver: TestReceiver;
+  let redis: PrivateRedis;
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    receiver = await TestReceiver.start();
+    redis = await PrivateRedis.start();
+    database = await createFaultDatabase();
+  });
+
+  afterEach(async () => {
+    await receiver.close();
+    await redis.stop();
+    await database.drop();
+  });
+
+  it(`loses nothing when Redis is flushed in the middle of a ${BURST}-event burst`, async () => {
+    const t = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: FAULT_OPTIONS });
+    try {
+      const owner = uniqueOwner();
+      await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flush'), events: ['*'] }).expect(201);
+      let flushedAt = -1;
+      const ids = await emitBurst(t, owner, BURST, async (sent) => {
+        if (flushedAt < 0 && sent >= BURST / 2) {
+          await waitFor('some deliveries before the flush', () => receiver.at('/flush').length >= 200);
+          flushedAt = receiver.at('/flush').length;
+          await redis.command('FLUSHALL');
+        }
+      });
+      await waitFor(`all ${BURST} events at the receiver`, () => tally(receiver, '/flush').unique === BURST, 90_000);
+      await waitFor('every delivery marked succeeded', () => allSucceeded(t, ids), 30_000);
+      const result = tally(receiver, '/flush');
+      console.log(`FLUSHALL after ${flushedAt} deliveries: ${result.unique}/${BURST} events arrived, ${result.duplicates} duplicates, 0 lost`);
+      expect(result.unique).toBe(BURST);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it(`loses nothing when a worker is killed with SIGKILL mid-burst and another starts`, async () => {
+    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const worker = { database: database.options, redisUrl: redis.url, webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: emitter.queueName, authenticate: undefined } };
+    let first: WorkerProcess | undefined;
+    let second: WorkerProcess | undefined;
+    try {
+      first = await WorkerProcess.start(worker);
+      const owner = uniqueOwner();
+      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/killed'), events: ['*'] }).expect(201);
+      let killedAt = -1;
+      const ids = await emitBurst(emitter, owner, BURST, async (sent) => {
+        if (killedAt < 0 && sent >= BURST / 2) {
+          await waitFor('some deliveries before the kill', () => receiver.at('/killed').length >= 300);
+          await first!.kill();
+          killedAt = receiver.at('/killed').length;
+          second = await WorkerProcess.start(worker);
+        }
+      });
+      await waitFor(`all ${BURST} events at the receiver`, () => tally(receiver, '/killed').unique === BURST, 90_000);
+      await waitFor('every delivery marked succeeded', () => allSucceeded(emitter, ids), 30_000);
+      const result = tally(receiver, '/killed');
+      console.log(`kill -9 after ${killedAt} deliveries: ${result.unique}/${BURST} events arrived, ${result.duplicates} duplicates, 0 lost`);
+      expect(result.unique).toBe(BURST);
+    } finally {
+      await first?.kill();
+      await second?.stop();
+      await emitter.close();
+    }
+  });
+
+  it('repairs a commit that never reached Redis (the emitter died, or Redis was away, before queueing)', async () => {
+    const deadRedis = `redis://127.0.0.1:${await freePort()}?maxRetriesPerRequest=1&enableOfflineQueue=false`;
+    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: deadRedis, webhooks: { ...FAULT_OPTIONS, processor: false, rateLimit: false } });
+    const owner = uniqueOwner();
+    let ids: string[];
+    try {
+      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/orphaned'), events: ['*'] }).expect(201);
+      ids = (await emitter.publisher.emitMany(Array.from({ length: 20 }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })))).map((e) => e.id);
+      expect(await emitter.dataSource.getRepository(WebhookDeliveryEntity).countBy({ status: 'pending' })).toBe(20);
+    } finally {
+      await emitter.close();
+    }
+    const worker = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: FAULT_OPTIONS });
+    try {
+      await waitFor('the orphaned deliveries to arrive', () => tally(receiver, '/orphaned').unique === 20, 30_000);
+      await waitFor('every delivery marked succeeded', () => allSucceeded(worker, ids), 10_000);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('resumes delivery when the database comes back after an outage during a burst', async () => {
+    const proxy = await TcpProxy.start(serverAddress(database.options));
+    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const worker = await startTestApp({
+      database: { ...database, options: throughPort(database.options, proxy.port) },
+      dropDatabase: false,
+      redisUrl: redis.url,
+      webhooks: { ...FAULT_OPTIONS, queueName: emitter.queueName },
+    });
+    try {
+      const owner = uniqueOwner();
+      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/outage'), events: ['*'] }).expect(201);
+      let cutAt = -1;
+      const ids = await emitBurst(emitter, owner, 600, async (sent) => {
+        if (cutAt < 0 && sent >= 300) {
+          await waitFor('some deliveries before the outage', () => receiver.at('/outage').length >= 100);
+          await proxy.cut();
+          cutAt = receiver.at('/outage').length;
+        }
+      });
+      await sleep(3_000);
+      const duringOutage = receiver.at('/outage').length;
+      await proxy.restore();
+      await waitFor('all 600 events at the receiver', () => tally(receiver, '/outage').unique === 600, 90_000);
+      await waitFor('every delivery marked succeeded', () => allSucceeded(emitter, ids), 30_000);
+      const result = tally(receiver, '/outage');
+      console.log(`database cut after ${cutAt} deliveries (${duringOutage} by the end of the 3 s outage): 600/600 arrived, ${result.duplicates} duplicates, 0 lost`);
+      expect(result.unique).toBe(600);
+    } finally {
+      await proxy.restore();
+      await worker.close();
+      await emitter.close();
+    }
+  });
+
+  it('rejects emit with EmitFailedError while the database is down and leaves nothing behind', async () => {
+    const proxy = await TcpProxy.start(serverAddress(database.options));
+    const app = await startTestApp({
+      database: { ...database, options: throughPort(database.options, proxy.port) },
+      dropDatabase: false,
+      redisUrl: redis.url,
+      webhooks: { ...FAULT_OPTIONS, processor: false },
+    });
+    try {
+      const owner = uniqueOwner();
+      await app.api(owner).post('/v1/webhooks').send({ url: receiver.url('/down-at-emit'), events: ['*'] }).expect(201);
+      const queue = `bull:${app.queueName}:wait`;
+      const queuedBefore = await redis.command('LLEN', queue);
+      await proxy.cut();
+      const error = await app.publisher.emit('user.created', { n: 1 }, { ownerId: owner }).catch((e) => e);
+      expect(error).toBeInstanceOf(EmitFailedError);
+      expect(error.message).toMatch(/^Webhook event was not stored: /);
+      await proxy.restore();
+      expect(await redis.command('LLEN', queue)).toBe(queuedBefore);
+      await waitFor('the database to answer again', () => app.dataSource.getRepository(WebhookEventEntity).count().then(() => true), 20_000);
+      expect(await app.dataSource.getRepository(WebhookEventEntity).countBy({ ownerId: owner })).toBe(0);
+      expect(await app.dataSource.getRepository(WebhookDeliveryEntity).count()).toBe(0);
+      const { id } = await app.publisher.emit('user.created', { n: 2 }, { ownerId: owner });
+      expect(id).toMatch(/^evt_/);
+    } finally {
+      await proxy.restore();
+      await app.close();
+    }
+  });
+});
