@@ -1,6 +1,6 @@
 export { WebhooksModule } from './webhooks.module.js';
 export { WebhookPublisher, DEFAULT_OWNER_ID, type EmitOptions, type EmitManyItem, type EmittedEvent } from './publisher/webhook-publisher.js';
-export { WebhookEndpointService, type WebhookEndpointInput, type WebhookEndpointPatch } from './endpoints/webhook-endpoint.service.js';
+export { WebhookEndpointService, type WebhookEndpointInput, type WebhookEndpointPatch, type WebhookEndpointWithSecret } from './endpoints/webhook-endpoint.service.js';
 export type { WebhookEndpointView } from './endpoints/webhook-endpoint.view.js';
 export { WebhookDeliveryService } from './deliveries/webhook-delivery.service.js';
 export type { WebhookDeliveryView, WebhookDeliveryDetailView, WebhookDeliveryAttemptView } from './deliveries/webhook-delivery.view.js';

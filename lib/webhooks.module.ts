@@ -88,6 +88,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
           new WebhookSender({
             timeoutMs: o.delivery.timeoutMs,
             responseBodyLimitBytes: o.delivery.responseBodyLimitBytes,
+            allowHttp: o.security.allowHttp,
             allowPrivateNetworks: o.security.allowPrivateNetworks,
             resolver: o.security.resolveHost,
           }),

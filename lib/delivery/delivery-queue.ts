@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
 
@@ -14,10 +14,23 @@ export const DELIVERIES_PER_JOB = 50;
 const ENQUEUE_PATIENCE_MS = 2_000;
 
 @Injectable()
-export class DeliveryQueue {
+export class DeliveryQueue implements OnApplicationBootstrap {
   private readonly logger = new Logger('WebhookDeliveryQueue');
 
   constructor(@Inject(WEBHOOKS_QUEUE) readonly queue: Queue<DeliveryJob>) {}
+
+  /**
+   * Marks this Redis as known to the module. The reconciler re-queues everything when the mark is
+   * gone (Redis flushed or replaced); every instance sets it, so jobs queued before the first worker
+   * started are not taken for lost. Whatever was lost before the mark was set, the stale sweep finds.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.client.set(this.epochKey, String(Date.now()), 'NX').catch(() => undefined);
+  }
+
+  get epochKey(): string {
+    return this.queue.toKey('reconciler:epoch');
+  }
 
   async enqueue(ids: readonly string[], delayMs = 0): Promise<void> {
     if (ids.length === 0) return;

@@ -7,6 +7,7 @@ import { parseRetryAfter } from './retry-policy.js';
 export interface SenderConfig {
   timeoutMs: number;
   responseBodyLimitBytes: number;
+  allowHttp: boolean;
   allowPrivateNetworks: boolean;
   resolver: HostResolver;
 }
@@ -41,6 +42,9 @@ export class WebhookSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = new URL(url);
+    if (target.protocol !== 'https:' && !(this.config.allowHttp && target.protocol === 'http:')) {
+      return failure(`refused to send over ${target.protocol.replace(':', '')}: only https is allowed (security.allowHttp is off)`, 0);
+    }
     const refusal = this.config.allowPrivateNetworks ? null : refuseWithoutLookup(target.hostname);
     if (refusal) return failure(refusal, 0);
     const abort = new AbortController();
@@ -65,11 +69,18 @@ export class WebhookSender {
         retryAfterMs: parseRetryAfter(response.headers['retry-after']),
       };
     } catch (error) {
-      const message = abort.signal.aborted ? `timed out after ${this.config.timeoutMs} ms` : describeError(error);
-      return failure(message, elapsed());
+      return failure(this.describeFailure(error, abort.signal.aborted), elapsed());
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** undici's own header/body timers and our whole-request timer race; all of them mean the same. */
+  private describeFailure(error: unknown, aborted: boolean): string {
+    const code = (error as { code?: string })?.code;
+    if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `timed out after ${this.config.timeoutMs} ms`;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return `timed out after ${this.config.timeoutMs} ms while connecting`;
+    return describeError(error);
   }
 
   async close(): Promise<void> {

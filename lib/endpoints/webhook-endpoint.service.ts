@@ -24,6 +24,9 @@ export interface WebhookEndpointInput {
 
 export type WebhookEndpointPatch = Partial<WebhookEndpointInput>;
 
+/** What creating an endpoint returns: the only time, with rotate and reveal, that the secret is shown. */
+export type WebhookEndpointWithSecret = WebhookEndpointView & { secret: string };
+
 export const MAX_EVENTS_PER_ENDPOINT = 100;
 export const MAX_DESCRIPTION_LENGTH = 1024;
 const DISABLED_BY_OWNER = 'disabled through the API';
@@ -40,7 +43,7 @@ export class WebhookEndpointService {
   ) {}
 
   /** Creates an endpoint; the only response that carries its secret besides rotate and reveal. */
-  async create(ownerId: string, input: WebhookEndpointInput): Promise<WebhookEndpointView & { secret: string }> {
+  async create(ownerId: string, input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
     this.check(input, false);
     const now = Date.now();
     const { secret, stored } = this.secrets.create();

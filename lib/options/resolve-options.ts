@@ -46,7 +46,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
       concurrency,
       perEndpointConcurrency: integer(delivery.perEndpointConcurrency, 'delivery.perEndpointConcurrency', Math.min(10, concurrency), 1, concurrency),
       shutdownGraceMs: integer(delivery.shutdownGraceMs, 'delivery.shutdownGraceMs', 10_000, 0, 10 * 60 * 1_000),
-      responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 1024 * 1024),
+      responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 32 * 1024),
     },
     security: {
       allowHttp: optionalBoolean(security.allowHttp, 'security.allowHttp', false),

@@ -47,7 +47,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
   /** One pass; returns how many deliveries were queued again. */
   async reconcile(): Promise<number> {
     if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
-    const epoch = await this.queue.queue.client.set(this.queue.queue.toKey('reconciler:epoch'), String(Date.now()), 'NX');
+    const epoch = await this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX');
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();
   }

@@ -59,7 +59,7 @@ describe('delivery guarantees under faults', () => {
   });
 
   it(`loses nothing when Redis is flushed in the middle of a ${BURST}-event burst`, async () => {
-    const t = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: FAULT_OPTIONS });
+    const t = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: FAULT_OPTIONS });
     try {
       const owner = uniqueOwner();
       await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flush'), events: ['*'] }).expect(201);
@@ -82,7 +82,7 @@ describe('delivery guarantees under faults', () => {
   });
 
   it(`loses nothing when a worker is killed with SIGKILL mid-burst and another starts`, async () => {
-    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const emitter = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
     const worker = { database: database.options, redisUrl: redis.url, webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: emitter.queueName, authenticate: undefined } };
     let first: WorkerProcess | undefined;
     let second: WorkerProcess | undefined;
@@ -112,8 +112,9 @@ describe('delivery guarantees under faults', () => {
   });
 
   it('repairs a commit that never reached Redis (the emitter died, or Redis was away, before queueing)', async () => {
-    const deadRedis = `redis://127.0.0.1:${await freePort()}?maxRetriesPerRequest=1&enableOfflineQueue=false`;
-    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: deadRedis, webhooks: { ...FAULT_OPTIONS, processor: false, rateLimit: false } });
+    // Nothing listens there: every enqueue fails at once, as if the process had died right after commit.
+    const deadRedis = { host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null };
+    const emitter = await startTestApp({ database, dropDatabase: false, redis: deadRedis, webhooks: { ...FAULT_OPTIONS, processor: false, rateLimit: false } });
     const owner = uniqueOwner();
     let ids: string[];
     try {
@@ -123,7 +124,7 @@ describe('delivery guarantees under faults', () => {
     } finally {
       await emitter.close();
     }
-    const worker = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: FAULT_OPTIONS });
+    const worker = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: FAULT_OPTIONS });
     try {
       await waitFor('the orphaned deliveries to arrive', () => tally(receiver, '/orphaned').unique === 20, 30_000);
       await waitFor('every delivery marked succeeded', () => allSucceeded(worker, ids), 10_000);
@@ -134,11 +135,11 @@ describe('delivery guarantees under faults', () => {
 
   it('resumes delivery when the database comes back after an outage during a burst', async () => {
     const proxy = await TcpProxy.start(serverAddress(database.options));
-    const emitter = await startTestApp({ database, dropDatabase: false, redisUrl: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const emitter = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
     const worker = await startTestApp({
       database: { ...database, options: throughPort(database.options, proxy.port) },
       dropDatabase: false,
-      redisUrl: redis.url,
+      redis: redis.url,
       webhooks: { ...FAULT_OPTIONS, queueName: emitter.queueName },
     });
     try {
@@ -164,6 +165,7 @@ describe('delivery guarantees under faults', () => {
       await proxy.restore();
       await worker.close();
       await emitter.close();
+      await proxy.cut();
     }
   });
 
@@ -172,7 +174,7 @@ describe('delivery guarantees under faults', () => {
     const app = await startTestApp({
       database: { ...database, options: throughPort(database.options, proxy.port) },
       dropDatabase: false,
-      redisUrl: redis.url,
+      redis: redis.url,
       webhooks: { ...FAULT_OPTIONS, processor: false },
     });
     try {
@@ -194,6 +196,7 @@ describe('delivery guarantees under faults', () => {
     } finally {
       await proxy.restore();
       await app.close();
+      await proxy.cut();
     }
   });
 });

@@ -3,7 +3,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { WebhookPublisher, WebhooksModule, type WebhookPrincipal, type WebhooksModuleRootOptions } from '../../lib/index.js';
@@ -52,16 +52,16 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean; redisUrl?: string } = {},
+  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean; redis?: string | RedisOptions } = {},
 ): Promise<TestApp> {
-  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const redis = options.redis ?? REDIS_URL;
   const database = options.database ?? (await createTestDatabase());
   const webhooks = testWebhookOptions(options.webhooks);
 
   @Module({
     imports: [
       TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-      BullModule.forRoot({ redis: redisUrl }),
+      BullModule.forRoot({ redis }),
       WebhooksModule.forRoot(webhooks),
     ],
   })
@@ -79,7 +79,7 @@ export async function startTestApp(
     api: (ownerId, token) => authenticatedAgent(app, token ?? `Bearer owner:${ownerId}`),
     close: async () => {
       await app.close();
-      if (redisUrl === REDIS_URL) await deleteQueueKeys(queueName);
+      if (redis === REDIS_URL) await deleteQueueKeys(queueName);
       if (options.dropDatabase !== false) await database.drop();
     },
   };
