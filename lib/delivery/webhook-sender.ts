@@ -32,10 +32,18 @@ export class WebhookSender {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connect: {
-        timeout: config.timeoutMs,
+        timeout: this.backstopMs,
         ...(config.allowPrivateNetworks ? {} : { lookup: guardedLookup(config.resolver) }),
       },
     });
+  }
+
+  /**
+   * undici's own timers tick in half-second steps and may fire that much early, so the precise
+   * whole-request timer below decides; undici's are set later, only as a backstop.
+   */
+  private get backstopMs(): number {
+    return this.config.timeoutMs + 1_000;
   }
 
   async send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
@@ -57,8 +65,8 @@ export class WebhookSender {
         headers,
         body,
         signal: abort.signal,
-        headersTimeout: this.config.timeoutMs,
-        bodyTimeout: this.config.timeoutMs,
+        headersTimeout: this.backstopMs,
+        bodyTimeout: this.backstopMs,
       });
       const responseBody = await this.readCapped(response.body);
       return {
