@@ -1,0 +1,3 @@
+export async function runProfile(): Promise<void> {
+  throw new Error('not yet');
+}
