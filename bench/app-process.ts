@@ -6,6 +6,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import type Redis from 'ioredis';
 import { WebhookEndpointService, WebhookPublisher, WebhooksModule, type EmitManyItem } from 'nestjs-webhooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { DataSource } from 'typeorm';
 import { sleep, wallNow } from './support/clock.js';
 import { serve } from './support/ipc.js';
@@ -209,6 +211,34 @@ async function main(): Promise<void> {
       /** Local ports of this process's Redis connections, to attribute MONITOR lines to it. */
       redisPorts: () => (queue.clients as Redis[]).map((client) => (client as unknown as { stream?: { localPort?: number } }).stream?.localPort).filter(Boolean),
 
+      /** Starts V8's sampling profiler in this process (the window `profileStop` ends). */
+      profileStart: async () => {
+        profiler ??= new Session();
+        profiler.connect();
+        await post(profiler, 'Profiler.enable');
+        await post(profiler, 'Profiler.start');
+        return null;
+      },
+
+      /** Stops the profiler and writes a `.cpuprofile` (Chrome DevTools can open it). */
+      profileStop: async ({ file }: { file: string }) => {
+        if (!profiler) throw new Error('profileStart was not called');
+        const { profile } = await post<{ profile: object }>(profiler, 'Profiler.stop');
+        profiler.disconnect();
+        profiler = undefined;
+        writeFileSync(file, JSON.stringify(profile));
+        return file;
+      },
+
+      /** Bull's Lua scripts by SHA1, to name the EVALSHA lines of a MONITOR capture. */
+      scriptNames: () => {
+        const names: Record<string, string> = {};
+        for (const client of queue.clients as unknown as Array<{ scriptsSet?: Record<string, { sha: string }> }>) {
+          for (const [name, script] of Object.entries(client.scriptsSet ?? {})) names[script.sha] = name;
+        }
+        return names;
+      },
+
       close: async () => {
         clearInterval(sampler);
         await closeWithin(app, 3_000);
@@ -218,6 +248,12 @@ async function main(): Promise<void> {
     },
     { pid: process.pid, readyAt: wallNow() },
   );
+}
+
+let profiler: Session | undefined;
+
+function post<T = unknown>(session: Session, method: string): Promise<T> {
+  return new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result as T))));
 }
 
 function sample(): Sample {

@@ -20,9 +20,9 @@ export const config = {
   warmupDeliveries: scaled('BENCH_WARMUP', 500, 50),
 
   /** Requests in the bare undici loop (L); the same count as P1 so both amortise start-up alike. */
-  limitRequests: scaled('BENCH_L_REQUESTS', 30_000, 2_000),
-  p1: { endpoints: 10, deliveries: scaled('BENCH_P1_DELIVERIES', 30_000, 2_000) },
-  p2: { rate: integer('BENCH_P2_RATE', 500), seconds: scaled('BENCH_P2_SECONDS', 12, 3), warmupSeconds: 1 },
+  limitRequests: scaled('BENCH_L_REQUESTS', 20_000, 2_000),
+  p1: { endpoints: 10, deliveries: scaled('BENCH_P1_DELIVERIES', 20_000, 2_000) },
+  p2: { rate: integer('BENCH_P2_RATE', 500), seconds: scaled('BENCH_P2_SECONDS', 10, 3), warmupSeconds: 1 },
   p3: {
     endpoints: 1,
     emitCount: scaled('BENCH_P3_EMITS', 8_000, 1_000),
@@ -34,10 +34,10 @@ export const config = {
   p4: { endpoints: integer('BENCH_P4_ENDPOINTS', 1_000), repeats: scaled('BENCH_P4_REPEATS', 3, 1) },
   p5: {
     endpoints: 20,
-    deliveries: scaled('BENCH_P5_DELIVERIES', 10_000, 1_000),
+    deliveries: scaled('BENCH_P5_DELIVERIES', 8_000, 1_000),
     timeoutMs: integer('BENCH_P5_TIMEOUT_MS', 5_000),
     /** How long the black-holed run may take before healthy throughput is read off what arrived. */
-    deadlineSeconds: scaled('BENCH_P5_DEADLINE_SECONDS', 20, 12),
+    deadlineSeconds: scaled('BENCH_P5_DEADLINE_SECONDS', 15, 12),
   },
   p6: { endpoints: 10, deliveries: scaled('BENCH_P6_DELIVERIES', 100_000, 10_000), rssSampleMs: 250 },
   p7: { workers: 2 },
