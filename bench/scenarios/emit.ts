@@ -1,6 +1,6 @@
 import type { EmitRun } from '../app-process.js';
 import { config } from '../config.js';
-import { deleteQueueKeys } from '../support/infra.js';
+import { deleteQueueKeys, redis } from '../support/infra.js';
 import { withStack, type Stack } from '../support/stack.js';
 import { perSecond, type Scenario } from './common.js';
 
@@ -37,7 +37,11 @@ async function run(stack: Stack, mode: 'emit' | 'emitMany', count: number, calle
   await stack.schema.truncate();
   await deleteQueueKeys(stack.queueName);
   const result = await stack.emitter.request<EmitRun>('throughput', { ownerId: OWNER, mode, count, batch: config.emitBatch, callers, bodyBytes: config.bodyBytes });
-  const [events, deliveries] = await Promise.all([stack.schema.count('webhook_events'), stack.schema.count('webhook_deliveries')]);
+  const [events, deliveries, jobs] = await Promise.all([
+    stack.schema.count('webhook_events'),
+    stack.schema.count('webhook_deliveries'),
+    redis().llen(`bull:${stack.queueName}:wait`),
+  ]);
   if (events !== count) throw new Error(`P3 ${mode}: ${events} events stored for ${count} emitted`);
-  return { mode, count, callers, seconds: (result.endAt - result.startAt) / 1_000, rate: perSecond(count, result.startAt, result.endAt), deliveries };
+  return { mode, count, callers, seconds: (result.endAt - result.startAt) / 1_000, rate: perSecond(count, result.startAt, result.endAt), deliveries, jobsQueued: jobs };
 }
