@@ -20,24 +20,24 @@ export const config = {
   warmupDeliveries: scaled('BENCH_WARMUP', 500, 50),
 
   /** Requests in the bare undici loop (L); the same count as P1 so both amortise start-up alike. */
-  limitRequests: scaled('BENCH_L_REQUESTS', 20_000, 2_000),
-  p1: { endpoints: 10, deliveries: scaled('BENCH_P1_DELIVERIES', 20_000, 2_000) },
-  p2: { rate: integer('BENCH_P2_RATE', 500), seconds: scaled('BENCH_P2_SECONDS', 10, 3), warmupSeconds: 1 },
+  limitRequests: scaled('BENCH_L_REQUESTS', 15_000, 2_000),
+  p1: { endpoints: 10, deliveries: scaled('BENCH_P1_DELIVERIES', 15_000, 2_000) },
+  p2: { rate: integer('BENCH_P2_RATE', 500), seconds: scaled('BENCH_P2_SECONDS', 8, 3), warmupSeconds: 1 },
   p3: {
     endpoints: 1,
-    emitCount: scaled('BENCH_P3_EMITS', 8_000, 1_000),
-    serialCount: scaled('BENCH_P3_SERIAL_EMITS', 1_500, 200),
-    manyCount: scaled('BENCH_P3_EMIT_MANY', 60_000, 5_000),
+    emitCount: scaled('BENCH_P3_EMITS', 5_000, 1_000),
+    serialCount: scaled('BENCH_P3_SERIAL_EMITS', 1_000, 200),
+    manyCount: scaled('BENCH_P3_EMIT_MANY', 40_000, 5_000),
     /** Callers awaiting their own emit in parallel, as a host's concurrent requests would. */
     callers: integer('BENCH_P3_CALLERS', 16),
   },
   p4: { endpoints: integer('BENCH_P4_ENDPOINTS', 1_000), repeats: scaled('BENCH_P4_REPEATS', 3, 1) },
   p5: {
     endpoints: 20,
-    deliveries: scaled('BENCH_P5_DELIVERIES', 8_000, 1_000),
+    deliveries: scaled('BENCH_P5_DELIVERIES', 6_000, 1_000),
     timeoutMs: integer('BENCH_P5_TIMEOUT_MS', 5_000),
     /** How long the black-holed run may take before healthy throughput is read off what arrived. */
-    deadlineSeconds: scaled('BENCH_P5_DEADLINE_SECONDS', 15, 12),
+    deadlineSeconds: scaled('BENCH_P5_DEADLINE_SECONDS', 12, 12),
   },
   p6: { endpoints: 10, deliveries: scaled('BENCH_P6_DELIVERIES', 100_000, 10_000), rssSampleMs: 250 },
   p7: { workers: 2 },

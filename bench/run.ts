@@ -34,7 +34,7 @@ const SCENARIOS: Array<{ id: string; title: string; run: Scenario; needsLimit: b
 
 /** Longest wait for other processes to calm down before one scenario, and over the whole run. */
 const QUIET_WAIT_MS = 5_000;
-const QUIET_WAIT_TOTAL_MS = 30_000;
+const QUIET_WAIT_TOTAL_MS = 20_000;
 
 async function main(): Promise<void> {
   const started = wallNow();
