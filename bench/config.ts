@@ -19,8 +19,8 @@ export const config = {
   /** Deliveries acknowledged by the receiver before each scenario's measurement starts. */
   warmupDeliveries: scaled('BENCH_WARMUP', 500, 50),
 
-  /** Requests in the bare undici loop (L); the same count as P1 so both amortise start-up alike. */
-  limitRequests: scaled('BENCH_L_REQUESTS', 15_000, 2_000),
+  /** Requests in each of L's three runs (the bare undici loop). */
+  limitRequests: scaled('BENCH_L_REQUESTS', 10_000, 2_000),
   p1: { endpoints: 10, deliveries: scaled('BENCH_P1_DELIVERIES', 15_000, 2_000) },
   p2: { rate: integer('BENCH_P2_RATE', 500), seconds: scaled('BENCH_P2_SECONDS', 8, 3), warmupSeconds: 1 },
   p3: {
