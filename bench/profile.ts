@@ -157,7 +157,7 @@ function round3(value: number): number {
 }
 
 function print(name: string, w: CountedWindow): void {
-  console.log(`\n=== ${name}: ${w.units} ${w.unit}s in ${w.seconds.toFixed(1)} s (with counting and profiling on) ===`);
+  console.log(`\n=== ${name}: ${w.units} ${w.unit === 'delivery' ? 'deliveries' : `${w.unit}s`} in ${w.seconds.toFixed(1)} s (with counting and profiling on) ===`);
   for (const [process, counts] of Object.entries(w.sqlPerUnit)) {
     if (counts.total === 0) continue;
     console.log(`SQL per ${w.unit}, ${process}: ${formatCounts(counts)}`);
