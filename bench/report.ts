@@ -8,6 +8,8 @@ export interface Target {
   value: number;
 }
 
+export const DELIVERY_RATE = 'deliveries/s';
+
 /** One line of the results table. */
 export interface Figure {
   id: string;
@@ -15,6 +17,8 @@ export interface Figure {
   value: number;
   unit: string;
   target?: Target;
+  /** A target relative to L (`value >= targetTimesL × L`), made absolute by `applyLimit`. */
+  targetTimesL?: number;
   /** For delivery figures: the same figure as a rate, divided by L from this run. */
   ratioToL?: number;
   note?: string;
@@ -29,6 +33,27 @@ export interface ScenarioResult {
   error?: string;
   /** Who used the CPU while the scenario ran, and how long the bench waited for a quiet host first. */
   host?: { quietWaitMs: number; cpu: CpuShare | null };
+}
+
+/**
+ * Divides every delivery rate by L, and turns targets relative to L into numbers. L is the better of
+ * the two measurements of this run (first and last): another process on the host can only lower it.
+ */
+export function applyLimit(results: ScenarioResult[]): { limit: number; from: string } | null {
+  const measured = results
+    .filter((r) => (r.id === 'L' || r.id === 'L2') && !r.error)
+    .map((r) => ({ limit: r.figures[0].value, from: r.id }))
+    .sort((a, b) => b.limit - a.limit);
+  const best = measured[0];
+  if (!best) return null;
+  for (const result of results) {
+    if (result.id === 'L' || result.id === 'L2') continue;
+    for (const figure of result.figures) {
+      if (figure.unit === DELIVERY_RATE) figure.ratioToL = figure.value / best.limit;
+      if (figure.targetTimesL !== undefined) figure.target = { op: '>=', value: figure.targetTimesL * best.limit };
+    }
+  }
+  return best;
 }
 
 export function passes(figure: Figure): boolean | undefined {
@@ -80,7 +105,10 @@ export function printHostLoad(results: ScenarioResult[]): string {
   return out;
 }
 
-export function writeResults(path: string, data: { machine: MachineInfo; config: unknown; elapsedSeconds: number; results: ScenarioResult[]; table: string }): void {
+export function writeResults(
+  path: string,
+  data: { machine: MachineInfo; config: unknown; elapsedSeconds: number; limit: { limit: number; from: string } | null; results: ScenarioResult[]; table: string },
+): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify({ generatedAt: new Date().toISOString(), ...data }, null, 2) + '\n');
 }

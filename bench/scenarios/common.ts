@@ -1,11 +1,9 @@
-import type { Figure, ScenarioResult } from '../report.js';
+import { DELIVERY_RATE, type Figure, type ScenarioResult } from '../report.js';
 import { wallNow } from '../support/clock.js';
 import type { Receiver } from '../support/stack.js';
 
 export interface ScenarioContext {
   receiver: Receiver;
-  /** L from this run, in deliveries/s; set once L has been measured. */
-  limit?: number;
   /** Earlier results of this run, by scenario id (P7 compares itself with P1). */
   results: Map<string, ScenarioResult>;
 }
@@ -21,9 +19,9 @@ export function perSecond(count: number, fromMs: number, toMs: number): number {
   return count / ((toMs - fromMs) / 1_000);
 }
 
-/** A delivery rate as a table figure, with its ratio to L when L is known. */
-export function rateFigure(context: ScenarioContext, figure: Omit<Figure, 'ratioToL' | 'unit'>): Figure {
-  return { ...figure, unit: 'deliveries/s', ...(context.limit ? { ratioToL: figure.value / context.limit } : {}) };
+/** A delivery rate as a table figure; its ratio to L is filled in once the run is over (see `applyLimit`). */
+export function rateFigure(figure: Omit<Figure, 'ratioToL' | 'unit'>): Figure {
+  return { ...figure, unit: DELIVERY_RATE };
 }
 
 export async function timed(scenario: Scenario, context: ScenarioContext): Promise<ScenarioResult> {

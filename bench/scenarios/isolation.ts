@@ -28,8 +28,8 @@ export const isolationScenario: Scenario = async (context) => {
     id: 'P5',
     title: 'isolation',
     figures: [
-      rateFigure(context, { id: 'P5', label: '  healthy endpoints, all 20 healthy (A)', value: a.healthyRate }),
-      rateFigure(context, { id: 'P5', label: `  healthy endpoints, 10 black-holed (B, timeout ${timeoutMs / 1_000} s)`, value: b.healthyRate }),
+      rateFigure({ id: 'P5', label: '  healthy endpoints, all 20 healthy (A)', value: a.healthyRate }),
+      rateFigure({ id: 'P5', label: `  healthy endpoints, 10 black-holed (B, timeout ${timeoutMs / 1_000} s)`, value: b.healthyRate }),
       { id: 'P5', label: 'isolation: healthy throughput B / A', value: b.healthyRate / a.healthyRate, unit: '×', target: { op: '>=', value: 0.8 } },
     ],
     details: { timeoutMs, deadlineSeconds: config.p5.deadlineSeconds, allHealthy: a, halfBlackHoled: b },

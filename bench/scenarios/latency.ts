@@ -45,7 +45,7 @@ export const latencyScenario: Scenario = async (context) => {
       { id: 'P2', label: `emit → receiver p50 at ${rate} events/s`, value: main.p50, unit: 'ms', target: { op: '<=', value: 5 } },
       { id: 'P2', label: `emit → receiver p99 at ${rate} events/s`, value: main.p99, unit: 'ms', target: { op: '<=', value: 50 } },
       { id: 'P2', label: `  emit() call itself at ${rate} events/s, p50 (info)`, value: main.emitCallP50, unit: 'ms' },
-      rateFigure(context, { id: 'P2', label: `  deliveries completed per second while fed ${rate}/s (info)`, value: main.deliveredRate }),
+      rateFigure({ id: 'P2', label: `  deliveries completed per second while fed ${rate}/s (info)`, value: main.deliveredRate }),
       { id: 'P2', label: `  emit → receiver p50 at ${FLOOR_RATE} events/s (info)`, value: floor.p50, unit: 'ms' },
       { id: 'P2', label: `  emit → receiver p99 at ${FLOOR_RATE} events/s (info)`, value: floor.p99, unit: 'ms' },
     ];

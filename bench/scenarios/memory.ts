@@ -64,7 +64,7 @@ export const memoryScenario: Scenario = async (context) => {
         { id: 'P6', label: '  worker RSS at drain end (info)', value: rss[rss.length - 1] / MiB, unit: 'MiB' },
         { id: 'P6', label: 'worker RSS growth, last vs second quarter of drain', value: growth * 100, unit: '%', target: { op: '<=', value: 10 } },
         { id: 'P6', label: '  heap retained per delivery after full GC (info)', value: retainedPerDelivery, unit: 'B' },
-        rateFigure(context, { id: 'P6', label: '  drain rate of the backlog (info)', value: perSecond(acked.unique, drainStart, drainEnd) }),
+        rateFigure({ id: 'P6', label: '  drain rate of the backlog (info)', value: perSecond(acked.unique, drainStart, drainEnd) }),
       ],
       details: {
         deliveries: expected,
