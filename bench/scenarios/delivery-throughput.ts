@@ -1,0 +1,88 @@
+import type { EmitRun } from '../app-process.js';
+import type { Figure } from '../report.js';
+import { config } from '../config.js';
+import { awaitAcks, withStack } from '../support/stack.js';
+import { paths, perSecond, rateFigure, type ScenarioContext } from './common.js';
+
+const OWNER = 'throughput';
+
+export interface ThroughputMeasurement {
+  rate: number;
+  dbRate: number;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Events emitted as fast as possible (`emitMany` batches from the emitter process) to 10 endpoints
+ * while `workers` worker processes deliver them; the clock runs from the first emit to the last new
+ * 2xx the receiver sends, and every row is then checked to be `succeeded` in the database.
+ */
+export async function measureDeliveryThroughput(context: ScenarioContext, label: string, workers: number): Promise<ThroughputMeasurement> {
+  const group = label.toLowerCase();
+  const { endpoints, deliveries } = config.p1;
+  const events = Math.ceil(deliveries / endpoints);
+  const expected = events * endpoints;
+  return withStack(context.receiver, label, { workers }, async (stack) => {
+    await stack.createEndpoints(OWNER, paths(group, endpoints));
+    await stack.warmUp();
+    const acks = awaitAcks(context.receiver, `/ok/${group}`, expected, 240_000);
+    const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    const acked = await acks;
+    const db = await stack.schema.waitAllSucceeded(expected + config.warmupDeliveries, 60_000);
+    const end = acked.reached ? acked.lastAt : acked.at;
+    const rate = perSecond(acked.unique, burst.startAt, end);
+    return {
+      rate,
+      dbRate: db.at === null ? NaN : perSecond(expected, burst.startAt, db.at),
+      details: {
+        workers,
+        events,
+        deliveries: expected,
+        acknowledged: acked.unique,
+        complete: acked.reached,
+        duplicates: acked.duplicates,
+        avgBodyBytes: acked.avgBodyBytes,
+        emitSeconds: (burst.endAt - burst.startAt) / 1_000,
+        secondsToLastAck: (end - burst.startAt) / 1_000,
+        secondsToAllRowsSucceeded: db.at === null ? null : (db.at - burst.startAt) / 1_000,
+        rowsByStatus: db.counts,
+        rate,
+      },
+    };
+  });
+}
+
+export async function p1(context: ScenarioContext) {
+  const m = await measureDeliveryThroughput(context, 'P1', 1);
+  return {
+    id: 'P1',
+    title: 'delivery throughput',
+    figures: [
+      rateFigure({
+        id: 'P1',
+        label: `delivery throughput, ${config.p1.endpoints} endpoints, 1 worker`,
+        value: m.rate,
+        targetTimesL: 0.6,
+      }),
+      rateFigure({ id: 'P1', label: '  same, until all rows succeeded (DB)', value: m.dbRate }),
+    ],
+    details: m.details,
+  };
+}
+
+export async function p7(context: ScenarioContext) {
+  const { workers } = config.p7;
+  const m = await measureDeliveryThroughput(context, 'P7', workers);
+  const single = context.results.get('P1')?.details.rate as number | undefined;
+  const figures: Figure[] = [rateFigure({ id: 'P7', label: `delivery throughput, ${workers} workers`, value: m.rate })];
+  if (single) {
+    figures.push({
+      id: 'P7',
+      label: `  scale-out ratio ${workers} workers / 1 (P1)`,
+      value: m.rate / single,
+      unit: '×',
+      note: 'on 2 cores the receiver, PostgreSQL and Redis compete with the workers',
+    });
+  }
+  return { id: 'P7', title: 'scale-out', figures, details: { ...m.details, singleWorkerRate: single ?? null } };
+}

@@ -1,0 +1,93 @@
+import type { EmitRun, Sample } from '../app-process.js';
+import { config } from '../config.js';
+import { sleep } from '../support/clock.js';
+import { queueMemoryUsage, redis, redisUsedMemory } from '../support/infra.js';
+import { median } from '../support/stats.js';
+import { awaitAcks, withStack } from '../support/stack.js';
+import { paths, perSecond, rateFigure, type Scenario } from './common.js';
+
+const OWNER = 'memory';
+const MiB = 2 ** 20;
+
+/**
+ * P6: Redis bytes per queued delivery with a backlog built while no worker runs, then one worker's
+ * RSS while it drains that backlog. A worker is started and stopped once before the backlog is built,
+ * as in production where workers ran before the backlog piled up; without that, the first worker's
+ * reconciler finds no epoch marker and re-queues every pending row a second time (see the report).
+ */
+export const memoryScenario: Scenario = async (context) => {
+  const { endpoints, deliveries, rssSampleMs } = config.p6;
+  const events = Math.ceil(deliveries / endpoints);
+  const expected = events * endpoints;
+  // --expose-gc only makes gc() callable; it is called only while no delivery is being measured.
+  const options = { workers: 1, workerExecArgv: () => ['--expose-gc'] };
+  return withStack(context.receiver, 'P6', options, async (stack) => {
+    await stack.createEndpoints(OWNER, paths('p6', endpoints));
+    await stack.warmUp();
+    const warmHeap = await stack.workers[0].request<NodeJS.MemoryUsage | null>('heapAfterGc');
+    await stack.stopWorkers();
+
+    const waitingBefore = await redis().llen(`bull:${stack.queueName}:wait`);
+    const before = await redisUsedMemory();
+    const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    await sleep(200); // let Redis settle lazily freed memory
+    const after = await redisUsedMemory();
+    const jobs = (await redis().llen(`bull:${stack.queueName}:wait`)) - waitingBefore;
+    const queue = await queueMemoryUsage(stack.queueName);
+    const bytesPerDelivery = (after - before) / expected;
+
+    const acks = awaitAcks(context.receiver, '/ok/p6', expected, 280_000);
+    await stack.startWorkers(1, { sampleMs: rssSampleMs });
+    const [worker] = stack.workers;
+    const acked = await acks;
+    const all = await worker.request<Sample[]>('stopSampling');
+    const drainEnd = acked.reached ? acked.lastAt : acked.at;
+    // Deliveries start while Nest is still bootstrapping; RSS is read from the boot's end.
+    const drainStart = acked.firstAt;
+    const samples = all.filter((s) => s.t >= worker.ready.readyAt);
+    const rss = samples.map((s) => s.rss);
+    const quarter = Math.max(1, Math.floor(samples.length / 4));
+    const early = median(rss.slice(quarter, 2 * quarter));
+    const late = median(rss.slice(-quarter));
+    const growth = late / early - 1;
+    const afterDrain = await redisUsedMemory();
+    const drainedHeap = await worker.request<NodeJS.MemoryUsage | null>('heapAfterGc');
+    const retainedPerDelivery = warmHeap && drainedHeap ? (drainedHeap.heapUsed - warmHeap.heapUsed) / acked.unique : NaN;
+    return {
+      id: 'P6',
+      title: 'memory',
+      figures: [
+        { id: 'P6', label: `Redis bytes per queued delivery (${expected.toLocaleString('en-US')} backlog)`, value: bytesPerDelivery, unit: 'B', target: { op: '<=', value: 300 } },
+        { id: 'P6', label: '  same, from MEMORY USAGE of the queue keys (info)', value: queue.bytes / expected, unit: 'B' },
+        { id: 'P6', label: '  worker RSS at drain start (info)', value: rss[0] / MiB, unit: 'MiB' },
+        { id: 'P6', label: '  worker RSS peak while draining (info)', value: Math.max(...rss) / MiB, unit: 'MiB' },
+        { id: 'P6', label: '  worker RSS at drain end (info)', value: rss[rss.length - 1] / MiB, unit: 'MiB' },
+        { id: 'P6', label: 'worker RSS growth, last vs second quarter of drain', value: growth * 100, unit: '%', target: { op: '<=', value: 10 } },
+        { id: 'P6', label: '  heap retained per delivery after full GC (info)', value: retainedPerDelivery, unit: 'B' },
+        rateFigure({ id: 'P6', label: '  drain rate of the backlog (info)', value: perSecond(acked.unique, drainStart, drainEnd) }),
+      ],
+      details: {
+        deliveries: expected,
+        jobs,
+        deliveriesPerJob: expected / jobs,
+        redisUsedMemoryBefore: before,
+        redisUsedMemoryAfter: after,
+        redisUsedMemoryAfterDrain: afterDrain,
+        queueKeys: queue.keys,
+        queueKeyBytes: queue.bytes,
+        emitSeconds: (burst.endAt - burst.startAt) / 1_000,
+        drainComplete: acked.reached,
+        drainSeconds: (drainEnd - drainStart) / 1_000,
+        rssBeforeBootMiB: all[0].rss / MiB,
+        rssStartMiB: rss[0] / MiB,
+        rssPeakMiB: Math.max(...rss) / MiB,
+        rssEndMiB: rss[rss.length - 1] / MiB,
+        rssGrowthPercent: growth * 100,
+        heapAfterGcWarmWorkerMiB: warmHeap ? warmHeap.heapUsed / MiB : null,
+        heapAfterGcDrainedWorkerMiB: drainedHeap ? drainedHeap.heapUsed / MiB : null,
+        maxPoolWaiting: Math.max(...samples.map((s) => s.poolWaiting)),
+        samples: all.map((s) => ({ t: Math.round(s.t - drainStart), rssMiB: +(s.rss / MiB).toFixed(1), heapMiB: +(s.heapUsed / MiB).toFixed(1), poolWaiting: s.poolWaiting })),
+      },
+    };
+  });
+};
