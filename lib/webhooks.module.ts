@@ -6,7 +6,9 @@ import { WriteTransactions } from './database/write-transactions.js';
 import { OperationalHooks } from './hooks/operational-hooks.js';
 import { WebhookDeliveryService } from './deliveries/webhook-delivery.service.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
+import { DeliveryRecorder } from './delivery/delivery-recorder.js';
 import { DeliveryStore } from './delivery/delivery-store.js';
+import { EndpointHealth } from './delivery/endpoint-health.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
 import { DeliveryProcessor } from './delivery/delivery.processor.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
@@ -18,6 +20,7 @@ import { WebhooksRateLimitGuard } from './http/webhooks-rate-limit.guard.js';
 import type { WebhooksModuleAsyncOptions, WebhooksModuleRootOptions, WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
 import { resolveWebhooksOptions } from './options/resolve-options.js';
 import type { ResolvedWebhooksOptions } from './options/resolved-options.js';
+import { EventBatcher } from './publisher/event-batcher.js';
 import { EventWriter } from './publisher/event-writer.js';
 import { TransactionOutbox } from './publisher/transaction-outbox.js';
 import { WebhookPublisher } from './publisher/webhook-publisher.js';
@@ -74,6 +77,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     DeliveryQueue,
     EndpointSecrets,
     EventWriter,
+    EventBatcher,
     TransactionOutbox,
     WebhookPublisher,
     WebhookEndpointService,
@@ -94,6 +98,8 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
           }),
       },
       DeliveryStore,
+      EndpointHealth,
+      DeliveryRecorder,
       DeliveryProcessor,
       DeliveryWorker,
       DeliveryReconciler,

@@ -33,30 +33,41 @@ export class DeliveryQueue implements OnApplicationBootstrap {
   }
 
   async enqueue(ids: readonly string[], delayMs = 0): Promise<void> {
-    if (ids.length === 0) return;
     const jobs = [];
-    for (let i = 0; i < ids.length; i += DELIVERIES_PER_JOB) {
-      jobs.push({ data: { ids: ids.slice(i, i + DELIVERIES_PER_JOB) }, opts: jobOptions(delayMs) });
-    }
-    await this.queue.addBulk(jobs);
+    for (let i = 0; i < ids.length; i += DELIVERIES_PER_JOB) jobs.push({ ids: ids.slice(i, i + DELIVERIES_PER_JOB), delayMs });
+    await this.add(jobs);
   }
 
   /**
    * Enqueue after the rows are committed, without ever failing or stalling the caller: if Redis is
    * slow or down, the rows stay pending in the database and the reconciler queues them later.
    */
-  async enqueueCommitted(ids: readonly string[], delayMs = 0): Promise<boolean> {
-    if (ids.length === 0) return true;
+  enqueueCommitted(ids: readonly string[], delayMs = 0): Promise<boolean> {
+    return this.patiently(ids.length, () => this.enqueue(ids, delayMs));
+  }
+
+  /** Like `enqueueCommitted`, one job per delivery, each with its own delay (retries). */
+  enqueueEachCommitted(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<boolean> {
+    return this.patiently(items.length, () => this.add(items.map((item) => ({ ids: [item.id], delayMs: item.delayMs }))));
+  }
+
+  private async add(jobs: Array<{ ids: string[]; delayMs: number }>): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(jobs.map((job) => ({ data: { ids: job.ids }, opts: jobOptions(job.delayMs) })));
+  }
+
+  private async patiently(count: number, enqueue: () => Promise<void>): Promise<boolean> {
+    if (count === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), ENQUEUE_PATIENCE_MS);
     });
     try {
-      const outcome = await Promise.race([this.enqueue(ids, delayMs).then(() => 'queued' as const), patience]);
-      if (outcome === 'timeout') this.logger.warn(`Redis did not take ${ids.length} deliveries in ${ENQUEUE_PATIENCE_MS} ms; the reconciler will queue them`);
+      const outcome = await Promise.race([enqueue().then(() => 'queued' as const), patience]);
+      if (outcome === 'timeout') this.logger.warn(`Redis did not take ${count} deliveries in ${ENQUEUE_PATIENCE_MS} ms; the reconciler will queue them`);
       return outcome === 'queued';
     } catch (error) {
-      this.logger.warn(`Could not queue ${ids.length} deliveries (${(error as Error).message}); the reconciler will queue them`);
+      this.logger.warn(`Could not queue ${count} deliveries (${(error as Error).message}); the reconciler will queue them`);
       return false;
     } finally {
       clearTimeout(timer);

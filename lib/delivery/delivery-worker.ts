@@ -4,6 +4,7 @@ import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { DeliveryQueue, type DeliveryJob } from './delivery-queue.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ClaimedDelivery } from './delivery-store.js';
 import { DeliveryProcessor } from './delivery.processor.js';
 import { DEFAULT_GATE_LIMITS, EndpointGate } from './endpoint-gate.js';
@@ -34,6 +35,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly store: DeliveryStore,
     private readonly processor: DeliveryProcessor,
     private readonly sender: WebhookSender,
+    private readonly recorder: DeliveryRecorder,
   ) {
     this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
     this.gate = new EndpointGate({ ...DEFAULT_GATE_LIMITS, maxInFlight: options.delivery.perEndpointConcurrency });
@@ -126,6 +128,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.sender.destroy();
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     }
+    await this.recorder.drain();
     await this.sender.close().catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { matchesEventType } from '../catalog/event-catalog.js';
+import { SqlWriter } from '../database/sql-writer.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
@@ -22,9 +23,6 @@ export interface WrittenEvents {
   /** Deliveries that must be queued once the writes commit. */
   pendingDeliveryIds: string[];
 }
-
-/** Rows per INSERT: well under every supported driver's bound-parameter limit. */
-const INSERT_CHUNK = 500;
 
 /**
  * Writes events and their fan-out in the caller's transaction: one delivery per subscribed endpoint,
@@ -50,8 +48,9 @@ export class EventWriter {
     if (fresh.length === 0) return { eventIds, pendingDeliveryIds: [] };
 
     const deliveries = await this.fanOut(manager, fresh);
-    await insertChunked(manager, WebhookEventEntity, fresh);
-    await insertChunked(manager, WebhookDeliveryEntity, deliveries);
+    const sql = new SqlWriter(manager.connection);
+    await sql.insert(manager, WebhookEventEntity, fresh);
+    await sql.insert(manager, WebhookDeliveryEntity, deliveries);
     return { eventIds, pendingDeliveryIds: deliveries.filter((d) => d.status === 'pending').map((d) => d.id) };
   }
 
@@ -112,8 +111,3 @@ export function newDelivery(event: Pick<PreparedEvent, 'id' | 'type' | 'createdA
   };
 }
 
-async function insertChunked(manager: EntityManager, target: Function, rows: object[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await manager.createQueryBuilder().insert().into(target).values(rows.slice(i, i + INSERT_CHUNK)).updateEntity(false).execute();
-  }
-}

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { EventCatalog, isValidEventTypeName } from '../catalog/event-catalog.js';
-import { WriteTransactions } from '../database/write-transactions.js';
-import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
@@ -13,6 +11,7 @@ import {
   PayloadTooLargeError,
   UnknownEventTypeError,
 } from '../webhooks.errors.js';
+import { EventBatcher } from './event-batcher.js';
 import { serializeEvent } from './event-envelope.js';
 import { EventWriter, type PreparedEvent } from './event-writer.js';
 import { TransactionOutbox } from './transaction-outbox.js';
@@ -52,9 +51,8 @@ export class WebhookPublisher {
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly catalog: EventCatalog,
     private readonly writer: EventWriter,
-    private readonly queue: DeliveryQueue,
     private readonly outbox: TransactionOutbox,
-    private readonly transactions: WriteTransactions,
+    private readonly batcher: EventBatcher,
   ) {}
 
   private get payloadLimit(): number {
@@ -75,25 +73,8 @@ export class WebhookPublisher {
     if (items.length === 0) return [];
     const createdAt = new Date();
     const prepared = items.map((item) => this.prepare(item, createdAt));
-    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.writeInOwnTransaction(prepared);
+    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.batcher.write(prepared);
     return written.map((id) => ({ id }));
-  }
-
-  private async writeInOwnTransaction(prepared: PreparedEvent[]): Promise<string[]> {
-    let result;
-    try {
-      result = await this.transactions.run((manager) => this.writer.write(manager, prepared));
-    } catch (error) {
-      if (!prepared.some((event) => event.idempotencyKey !== null)) throw new EmitFailedError(error);
-      // A concurrent emit with the same idempotency key won the unique index; the retry finds its event.
-      try {
-        result = await this.transactions.run((manager) => this.writer.write(manager, prepared));
-      } catch (retryError) {
-        throw new EmitFailedError(retryError);
-      }
-    }
-    await this.queue.enqueueCommitted(result.pendingDeliveryIds);
-    return result.eventIds;
   }
 
   private async writeInCallerTransaction(manager: EntityManager, prepared: PreparedEvent[]): Promise<string[]> {

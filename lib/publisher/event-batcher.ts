@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { WriteTransactions } from '../database/write-transactions.js';
+import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { EmitFailedError } from '../webhooks.errors.js';
+import { EventWriter, type PreparedEvent } from './event-writer.js';
+
+interface Waiting {
+  events: PreparedEvent[];
+  resolve: (eventIds: string[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Events per group commit; keeps one transaction short even when many callers pile up. */
+const MAX_EVENTS_PER_COMMIT = 1_000;
+
+/**
+ * Group commit for `emit` calls that bring no transaction of their own: callers arriving while a
+ * write is in flight share the next transaction and the next Redis round trip, so a thousand
+ * concurrent `emit`s cost a handful of commits instead of a thousand, and a lone `emit` is written
+ * at once. If a shared write fails, each caller's events are written again on their own, so one
+ * caller's problem never becomes another's.
+ */
+@Injectable()
+export class EventBatcher {
+  private waiting: Waiting[] = [];
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly writer: EventWriter,
+    private readonly transactions: WriteTransactions,
+    private readonly queue: DeliveryQueue,
+  ) {}
+
+  /** Resolves with the event ids (in input order) once stored and handed to the queue. */
+  write(events: PreparedEvent[]): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      this.writing ??= this.writeAll();
+    });
+  }
+
+  private async writeAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // let callers of this same turn join
+    try {
+      while (this.waiting.length > 0) await this.writeGroup(this.takeGroup());
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private takeGroup(): Waiting[] {
+    let events = 0;
+    let count = 0;
+    while (count < this.waiting.length && (count === 0 || events + this.waiting[count].events.length <= MAX_EVENTS_PER_COMMIT)) {
+      events += this.waiting[count].events.length;
+      count++;
+    }
+    return this.waiting.splice(0, count);
+  }
+
+  private async writeGroup(group: Waiting[]): Promise<void> {
+    try {
+      const written = await this.transactions.run((manager) => this.writer.write(manager, group.flatMap((w) => w.events)));
+      await this.queue.enqueueCommitted(written.pendingDeliveryIds);
+      let offset = 0;
+      for (const caller of group) {
+        caller.resolve(written.eventIds.slice(offset, offset + caller.events.length));
+        offset += caller.events.length;
+      }
+    } catch (error) {
+      if (group.length === 1) return this.writeAlone(group[0], error);
+      for (const caller of group) await this.writeGroup([caller]);
+    }
+  }
+
+  /**
+   * A lone caller's write failed. With idempotency keys that is usually a concurrent emit of the same
+   * key winning the unique index; one retry then finds that event.
+   */
+  private async writeAlone(caller: Waiting, firstError: unknown): Promise<void> {
+    if (!caller.events.some((event) => event.idempotencyKey !== null)) return caller.reject(new EmitFailedError(firstError));
+    try {
+      const written = await this.transactions.run((manager) => this.writer.write(manager, caller.events));
+      await this.queue.enqueueCommitted(written.pendingDeliveryIds);
+      caller.resolve(written.eventIds);
+    } catch (error) {
+      caller.reject(new EmitFailedError(error));
+    }
+  }
+}
