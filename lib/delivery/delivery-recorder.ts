@@ -15,6 +15,9 @@ export interface DeliveryRecord extends DeliveryUpdate {
 /** Largest batch written in one transaction. */
 const MAX_BATCH = 500;
 
+/** Outcomes allowed to wait for the database before senders are held back. */
+const MAX_WAITING = 2_000;
+
 /**
  * Writes attempt outcomes in group commits: whatever finishes while a write is in flight goes into
  * the next one, so under load one transaction records dozens of deliveries, and when idle a single
@@ -39,6 +42,14 @@ export class DeliveryRecorder {
       this.waiting.push({ record, done: (error) => (error ? reject(error) : resolve()) });
       this.writing ??= this.writeAll();
     });
+  }
+
+  /**
+   * Senders hand in outcomes without waiting for the commit (their HTTP slot is better spent on the
+   * next delivery), but when the database falls behind they wait here, so memory stays bounded.
+   */
+  async ready(): Promise<void> {
+    while (this.waiting.length >= MAX_WAITING && this.writing) await this.writing;
   }
 
   /** Waits until everything handed in so far is written. */

@@ -98,17 +98,6 @@ export class DeliveryStore {
       .execute();
   }
 
-  /** Hands leased deliveries back untried, due again at `until`: the endpoint is busy or backing off. */
-  async defer(deliveries: WebhookDeliveryEntity[], until: number): Promise<void> {
-    if (deliveries.length === 0) return;
-    await this.dataSource
-      .createQueryBuilder()
-      .update(WebhookDeliveryEntity)
-      .set({ leaseToken: null, leaseUntil: null, nextAttemptAt: until, updatedAt: Date.now() })
-      .where('id IN (:...ids) AND lease_token IN (:...tokens)', { ids: deliveries.map((d) => d.id), tokens: unique(deliveries.map((d) => d.leaseToken)) })
-      .execute();
-  }
-
   private async updateDeliveries(manager: EntityManager, updates: readonly DeliveryUpdate[]): Promise<void> {
     const p = this.sql.parameters();
     // ELSE names the column itself: never taken (the WHERE admits only listed ids), it gives PostgreSQL

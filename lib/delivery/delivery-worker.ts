@@ -17,9 +17,10 @@ const JOBS_AT_ONCE = 4;
 const DATABASE_RETRY_MS = 5_000;
 
 /**
- * Consumes delivery jobs. A job is finished once every delivery in it has *started* (or was deferred):
- * from then on the database lease, not Redis, guards the delivery, so a slow receiver never pins a
- * Bull job, and a worker that dies mid-send leaves a lease the reconciler sees expire.
+ * Consumes delivery jobs. A job only claims its deliveries and hands them over: from then on the
+ * database lease, not Redis, guards each delivery, so a slow receiver never pins a Bull job, and a
+ * worker that dies mid-send leaves a lease the reconciler sees expire. Claimed deliveries wait in
+ * memory for their endpoint and for a free slot; new jobs are taken only while few are waiting.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -27,6 +28,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly limiter: ConcurrencyLimiter;
   private readonly gate: EndpointGate;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed, not yet started nor deferred. */
+  private waiting = 0;
+  private readonly roomWaiters: Array<() => void> = [];
   private stopping = false;
 
   constructor(
@@ -38,12 +42,16 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly recorder: DeliveryRecorder,
   ) {
     this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
-    this.gate = new EndpointGate({ ...DEFAULT_GATE_LIMITS, maxInFlight: options.delivery.perEndpointConcurrency });
+    this.gate = new EndpointGate({ ...DEFAULT_GATE_LIMITS, maxInFlight: options.delivery.perEndpointConcurrency, requestTimeoutMs: options.delivery.timeoutMs });
   }
 
   /** A lease outlives the longest attempt, with room for waiting on a free slot. */
   get leaseMs(): number {
     return 2 * this.options.delivery.timeoutMs + 5_000;
+  }
+
+  private get maxWaiting(): number {
+    return 2 * this.options.delivery.concurrency;
   }
 
   onApplicationBootstrap(): void {
@@ -53,7 +61,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   async run(ids: string[]): Promise<void> {
-    if (this.stopping || !Array.isArray(ids)) return;
+    if (!Array.isArray(ids)) return;
+    await this.room();
+    if (this.stopping) return;
     const wanted = ids.filter((id) => typeof id === 'string');
     let claimed: ClaimedDelivery[];
     try {
@@ -63,16 +73,21 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.queue.enqueueCommitted(wanted, DATABASE_RETRY_MS);
       return;
     }
-    const deferred = new Map<string, ClaimedDelivery[]>();
-    await Promise.all(claimed.map((item) => this.dispatch(item, deferred)));
-    await this.deferBackingOff(deferred);
+    for (const item of claimed) {
+      this.waiting++;
+      void this.dispatch(item).finally(() => {
+        this.waiting--;
+        this.roomWaiters.shift()?.();
+      });
+    }
   }
 
-  /** Resolves once the delivery has started, or was set aside because its endpoint is busy or backing off. */
-  private async dispatch(item: ClaimedDelivery, deferred: Map<string, ClaimedDelivery[]>): Promise<void> {
+  /** Resolves once the delivery has started, or was put off because its endpoint is busy or backing off. */
+  private async dispatch(item: ClaimedDelivery): Promise<void> {
     const endpointId = item.delivery.endpointId;
     if (!(await this.gate.enter(endpointId))) {
-      deferred.set(endpointId, [...(deferred.get(endpointId) ?? []), item]);
+      const until = this.gate.retryAt(endpointId) + Math.round(Math.random() * 250);
+      await this.processor.defer(item.delivery, until);
       return;
     }
     await this.limiter.acquire();
@@ -99,23 +114,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.inFlight.add(running);
   }
 
-  private async deferBackingOff(deferred: Map<string, ClaimedDelivery[]>): Promise<void> {
-    for (const [endpointId, items] of deferred) {
-      const until = this.gate.retryAt(endpointId) + Math.round(Math.random() * 250);
-      const deliveries = items.map((item) => item.delivery);
-      try {
-        await this.store.defer(deliveries, until);
-      } catch (error) {
-        this.logger.warn(`Could not defer ${deliveries.length} deliveries (${(error as Error).message}); leases will expire`);
-        continue;
-      }
-      await this.queue.enqueueCommitted(deliveries.map((d) => d.id), until - Date.now());
-    }
+  /** Holds a new job back while enough claimed deliveries are already waiting for a slot. */
+  private async room(): Promise<void> {
+    while (this.waiting >= this.maxWaiting && !this.stopping) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Stops taking jobs, lets in-flight deliveries finish for up to `delivery.shutdownGraceMs`. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.roomWaiters.splice(0).forEach((resolve) => resolve());
     await this.queue.queue.pause(true, true).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {

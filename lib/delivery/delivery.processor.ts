@@ -7,7 +7,7 @@ import { EndpointSecrets } from '../signing/endpoint-secrets.js';
 import { hexSignature, standardSignatureHeader } from '../signing/signature.js';
 import { USER_AGENT, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { judgeAttempt } from './attempt-verdict.js';
-import { DeliveryRecorder } from './delivery-recorder.js';
+import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
 import type { ClaimedDelivery, DeliveryChange } from './delivery-store.js';
 import { WebhookSender } from './webhook-sender.js';
 
@@ -16,7 +16,11 @@ export type EndpointResponse = 'ok' | 'failed' | 'none';
 
 const MAX_ERROR_LENGTH = 1024;
 
-/** Runs one attempt of one leased delivery: sign, send, judge, and hand the outcome to the recorder. */
+/**
+ * Runs one attempt of one leased delivery: sign, send, judge, and hand the outcome to the recorder.
+ * It returns once the outcome is handed in, not once it is committed: the lease keeps the delivery
+ * safe until then, and a worker that dies in between sends it again (at least once).
+ */
 @Injectable()
 export class DeliveryProcessor {
   constructor(
@@ -29,11 +33,11 @@ export class DeliveryProcessor {
   async process({ delivery, body, endpoint }: ClaimedDelivery): Promise<EndpointResponse> {
     const now = Date.now();
     if (!endpoint || body === undefined) {
-      await this.recorder.record({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
+      await this.handIn({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
       return 'none';
     }
     if (!endpoint.enabled) {
-      await this.recorder.record({ delivery, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
+      await this.handIn({ delivery, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
       return 'none';
     }
 
@@ -43,7 +47,7 @@ export class DeliveryProcessor {
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);
     const pending = verdict.status === 'pending';
-    await this.recorder.record({
+    await this.handIn({
       delivery,
       change: {
         status: verdict.status,
@@ -68,6 +72,17 @@ export class DeliveryProcessor {
     return verdict.status === 'succeeded' ? 'ok' : 'failed';
   }
 
+  /** Defers a delivery untried until `until`: its endpoint is busy or backing off. */
+  defer(delivery: WebhookDeliveryEntity, until: number): Promise<void> {
+    const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
+    return this.handIn({ delivery, change, retryInMs: until - Date.now() });
+  }
+
+  private async handIn(record: DeliveryRecord): Promise<void> {
+    this.recorder.record(record).catch(() => undefined); // the recorder logs; the lease covers the rest
+    await this.recorder.ready();
+  }
+
   private headers(delivery: WebhookDeliveryEntity, endpoint: WebhookEndpointEntity, body: string, attempt: number, now: number) {
     const timestamp = Math.floor(now / 1_000);
     const secrets = this.secrets.liveSecrets(endpoint, now);
@@ -85,8 +100,8 @@ export class DeliveryProcessor {
   }
 }
 
-/** Final without an attempt: the endpoint was deleted or is disabled. */
-function settled(delivery: WebhookDeliveryEntity, status: 'cancelled' | 'skipped', reason: string, now: number): DeliveryChange {
+/** A change without an attempt: the endpoint was deleted or disabled, or the delivery is put off. */
+function settled(delivery: WebhookDeliveryEntity, status: DeliveryChange['status'], reason: string | null, now: number | null): DeliveryChange {
   return { status, attemptCount: delivery.attemptCount, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: reason, completedAt: now };
 }
 

@@ -3,7 +3,10 @@ import { EndpointGate } from './endpoint-gate.js';
 describe('EndpointGate', () => {
   let now = 0;
   const gate = (maxWaitMs = 10_000) =>
-    new EndpointGate({ maxInFlight: 4, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxWaitMs, busyDeferMs: 500 }, () => now);
+    new EndpointGate(
+      { maxInFlight: 4, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxWaitMs, busyDeferMs: 500, stuckAfterMs: 2_000, requestTimeoutMs: 5_000 },
+      () => now,
+    );
 
   beforeEach(() => {
     now = 1_000_000;
@@ -64,6 +67,19 @@ describe('EndpointGate', () => {
     expect(await first).toBe(true);
     g.leave('a', 'failed'); // third failure in a row: shut out
     expect(await second).toBe(false);
+  });
+
+  it('does not queue behind an endpoint whose requests are stuck, and defers until they must have timed out', async () => {
+    const g = gate();
+    const start = now;
+    await g.enter('a');
+    await g.enter('a');
+    now += 2_500; // both requests outstanding for 2.5 s
+    expect(await g.enter('a')).toBe(false);
+    expect(g.retryAt('a')).toBe(start + 5_000);
+    g.leave('a', 'failed');
+    g.leave('a', 'failed');
+    expect(await g.enter('a')).toBe(true);
   });
 
   it('caps the back-off', async () => {

@@ -12,19 +12,26 @@ export interface EndpointGateLimits {
   maxWaitMs: number;
   /** How far a delivery turned away by a busy (not failing) endpoint is deferred. */
   busyDeferMs: number;
+  /** A request outstanding this long marks its endpoint as stuck: nobody waits for it any more. */
+  stuckAfterMs: number;
+  /** The sender's whole-request timeout: by then a stuck request has freed its slot. */
+  requestTimeoutMs: number;
 }
 
-export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight'> = {
+export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight' | 'requestTimeoutMs'> = {
   initialInFlight: 2,
   failuresToOpen: 3,
   baseBackoffMs: 1_000,
   maxBackoffMs: 60_000,
   maxWaitMs: 500,
   busyDeferMs: 1_000,
+  stuckAfterMs: 1_000,
 };
 
 interface EndpointState {
   inFlight: number;
+  /** Start times of the requests in flight, oldest first. */
+  started: number[];
   allowance: number;
   consecutiveFailures: number;
   openUntil: number;
@@ -59,9 +66,10 @@ export class EndpointGate {
     const state = this.state(endpointId);
     if (this.isOpen(state)) return Promise.resolve(false);
     if (state.inFlight < state.allowance) {
-      state.inFlight++;
+      this.admit(state);
       return Promise.resolve(true);
     }
+    if (this.isStuck(state)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const index = state.waiting.indexOf(admit);
@@ -80,6 +88,7 @@ export class EndpointGate {
   leave(endpointId: string, response: 'ok' | 'failed' | 'none'): void {
     const state = this.state(endpointId);
     state.inFlight--;
+    state.started.shift(); // which request ended is unknown; the oldest is the one that matters
     if (response === 'ok') {
       state.consecutiveFailures = 0;
       state.allowance = Math.min(this.limits.maxInFlight, state.allowance + 1);
@@ -95,10 +104,17 @@ export class EndpointGate {
     this.admitWaiting(endpointId, state);
   }
 
-  /** When a delivery the gate turned away should be tried again. */
+  /**
+   * When a delivery the gate turned away should be tried again: when the back-off ends, when a stuck
+   * request must have timed out, or shortly for an endpoint that is merely busy.
+   */
   retryAt(endpointId: string): number {
-    const openUntil = this.states.get(endpointId)?.openUntil ?? 0;
-    return openUntil > this.now() ? openUntil : this.now() + this.limits.busyDeferMs;
+    const now = this.now();
+    const state = this.states.get(endpointId);
+    if (!state) return now + this.limits.busyDeferMs;
+    if (state.openUntil > now) return state.openUntil;
+    if (this.isStuck(state)) return Math.max(now + this.limits.busyDeferMs, state.started[0] + this.limits.requestTimeoutMs);
+    return now + this.limits.busyDeferMs;
   }
 
   private admitWaiting(endpointId: string, state: EndpointState): void {
@@ -106,13 +122,22 @@ export class EndpointGate {
       for (const resolve of state.waiting.splice(0)) resolve(false);
     } else {
       while (state.waiting.length > 0 && state.inFlight < state.allowance) {
-        state.inFlight++;
+        this.admit(state);
         state.waiting.shift()!(true);
       }
     }
     if (state.inFlight === 0 && state.waiting.length === 0 && state.consecutiveFailures === 0 && state.allowance >= this.limits.maxInFlight) {
       this.states.delete(endpointId); // a healthy, idle endpoint needs no memory
     }
+  }
+
+  private admit(state: EndpointState): void {
+    state.inFlight++;
+    state.started.push(this.now());
+  }
+
+  private isStuck(state: EndpointState): boolean {
+    return state.started.length > 0 && this.now() - state.started[0] >= this.limits.stuckAfterMs;
   }
 
   private isOpen(state: EndpointState): boolean {
@@ -122,7 +147,7 @@ export class EndpointGate {
   private state(endpointId: string): EndpointState {
     let state = this.states.get(endpointId);
     if (!state) {
-      state = { inFlight: 0, allowance: this.limits.initialInFlight, consecutiveFailures: 0, openUntil: 0, waiting: [] };
+      state = { inFlight: 0, started: [], allowance: this.limits.initialInFlight, consecutiveFailures: 0, openUntil: 0, waiting: [] };
       this.states.set(endpointId, state);
     }
     return state;
