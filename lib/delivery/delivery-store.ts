@@ -9,9 +9,15 @@ import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
+/** The part of a delivery row the pipeline reads once it holds the lease. */
+export type LeasedDelivery = Pick<
+  WebhookDeliveryEntity,
+  'id' | 'eventId' | 'eventType' | 'endpointId' | 'attemptCount' | 'lastStatusCode' | 'lastError' | 'leaseToken' | 'leaseUntil'
+>;
+
 /** A delivery this worker holds the lease on, with what sending it needs. */
 export interface ClaimedDelivery {
-  delivery: WebhookDeliveryEntity;
+  delivery: LeasedDelivery;
   body: string | undefined;
   endpoint: WebhookEndpointEntity | undefined;
 }
@@ -20,7 +26,7 @@ export interface ClaimedDelivery {
 export type DeliveryChange = Pick<WebhookDeliveryEntity, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'completedAt'>;
 
 export interface DeliveryUpdate {
-  delivery: WebhookDeliveryEntity;
+  delivery: LeasedDelivery;
   change: DeliveryChange;
   attempt?: Omit<WebhookDeliveryAttemptEntity, 'deliveryId'>;
 }
@@ -44,35 +50,50 @@ export class DeliveryStore {
   }
 
   /**
-   * Leases the due, pending, unleased deliveries among `ids` in one statement, then loads them with
+   * Leases the due, pending, unleased deliveries among `ids` in one statement, then reads them with
    * their bodies in a second and their endpoints in a third. Whatever another worker holds, or what is
-   * finished or not yet due, is left alone.
+   * finished or not yet due, is left alone. Plain SQL: this runs for every job, and entity hydration
+   * cost more than the queries.
    */
   async claim(ids: readonly string[], leaseMs: number): Promise<ClaimedDelivery[]> {
     if (ids.length === 0) return [];
     const now = Date.now();
     const token = randomBytes(12).toString('base64url');
-    await this.dataSource
-      .createQueryBuilder()
-      .update(WebhookDeliveryEntity)
-      .set({ leaseToken: token, leaseUntil: now + leaseMs })
-      .where('id IN (:...ids)', { ids })
-      .andWhere('status = :pending', { pending: 'pending' })
-      .andWhere('next_attempt_at <= :due', { due: now + EARLY_TOLERANCE_MS })
-      .andWhere('(lease_until IS NULL OR lease_until < :now)', { now })
-      .execute();
-    const { entities, raw } = await this.dataSource
-      .getRepository(WebhookDeliveryEntity)
-      .createQueryBuilder('d')
-      .leftJoin(WebhookEventEntity, 'e', 'e.id = d.event_id')
-      .addSelect('e.body', 'event_body')
-      .where('d.id IN (:...ids) AND d.lease_token = :token', { ids, token })
-      .getRawAndEntities<{ d_id: string; event_body: string | null }>();
-    if (entities.length === 0) return [];
-    const bodies = new Map(raw.map((row) => [row.d_id, row.event_body ?? undefined]));
-    const endpoints = await this.dataSource.getRepository(WebhookEndpointEntity).find({ where: { id: In(unique(entities.map((d) => d.endpointId))) } });
+    const c = (name: string) => this.sql.column(name);
+    const deliveries = this.sql.table(WebhookDeliveryEntity);
+    const update = this.sql.parameters();
+    await this.dataSource.query(
+      `UPDATE ${deliveries} SET ${c('lease_token')} = ${update.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
+        `WHERE ${c('id')} IN (${update.list(ids)}) AND ${c('status')} = ${update.add('pending')} ` +
+        `AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)})`,
+      update.values,
+    );
+    const select = this.sql.parameters();
+    const columns = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
+    const rows: Array<Record<string, string | number | null>> = await this.dataSource.query(
+      `SELECT ${columns.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')} FROM ${deliveries} d ` +
+        `LEFT JOIN ${this.sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
+        `WHERE d.${c('id')} IN (${select.list(ids)}) AND d.${c('lease_token')} = ${select.add(token)}`,
+      select.values,
+    );
+    if (rows.length === 0) return [];
+    const endpoints = await this.dataSource.getRepository(WebhookEndpointEntity).find({ where: { id: In(unique(rows.map((row) => String(row.endpoint_id)))) } });
     const endpointsById = new Map(endpoints.map((e) => [e.id, e]));
-    return entities.map((delivery) => ({ delivery, body: bodies.get(delivery.id), endpoint: endpointsById.get(delivery.endpointId) }));
+    return rows.map((row) => ({
+      delivery: {
+        id: String(row.id),
+        eventId: String(row.event_id),
+        eventType: String(row.event_type),
+        endpointId: String(row.endpoint_id),
+        attemptCount: Number(row.attempt_count),
+        lastStatusCode: row.last_status_code === null ? null : Number(row.last_status_code),
+        lastError: row.last_error === null ? null : String(row.last_error),
+        leaseToken: token,
+        leaseUntil: Number(row.lease_until),
+      },
+      body: row.body === null ? undefined : String(row.body),
+      endpoint: endpointsById.get(String(row.endpoint_id)),
+    }));
   }
 
   /**
@@ -89,7 +110,7 @@ export class DeliveryStore {
   }
 
   /** Gives up a lease without attempting, so the delivery can be taken again. */
-  async release(delivery: WebhookDeliveryEntity): Promise<void> {
+  async release(delivery: LeasedDelivery): Promise<void> {
     await this.dataSource
       .createQueryBuilder()
       .update(WebhookDeliveryEntity)

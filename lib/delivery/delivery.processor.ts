@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import type { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
@@ -8,7 +7,7 @@ import { hexSignature, standardSignatureHeader } from '../signing/signature.js';
 import { USER_AGENT, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { judgeAttempt } from './attempt-verdict.js';
 import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
-import type { ClaimedDelivery, DeliveryChange } from './delivery-store.js';
+import type { ClaimedDelivery, DeliveryChange, LeasedDelivery } from './delivery-store.js';
 import { WebhookSender } from './webhook-sender.js';
 
 /** How an attempt went, as far as the endpoint's health is concerned; `none` when nothing was sent. */
@@ -73,7 +72,7 @@ export class DeliveryProcessor {
   }
 
   /** Defers a delivery untried until `until`: its endpoint is busy or backing off. */
-  defer(delivery: WebhookDeliveryEntity, until: number): Promise<void> {
+  defer(delivery: LeasedDelivery, until: number): Promise<void> {
     const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
     return this.handIn({ delivery, change, retryInMs: until - Date.now() });
   }
@@ -83,7 +82,7 @@ export class DeliveryProcessor {
     await this.recorder.ready();
   }
 
-  private headers(delivery: WebhookDeliveryEntity, endpoint: WebhookEndpointEntity, body: string, attempt: number, now: number) {
+  private headers(delivery: LeasedDelivery, endpoint: WebhookEndpointEntity, body: string, attempt: number, now: number) {
     const timestamp = Math.floor(now / 1_000);
     const secrets = this.secrets.liveSecrets(endpoint, now);
     return {
@@ -101,7 +100,7 @@ export class DeliveryProcessor {
 }
 
 /** A change without an attempt: the endpoint was deleted or disabled, or the delivery is put off. */
-function settled(delivery: WebhookDeliveryEntity, status: DeliveryChange['status'], reason: string | null, now: number | null): DeliveryChange {
+function settled(delivery: LeasedDelivery, status: DeliveryChange['status'], reason: string | null, now: number | null): DeliveryChange {
   return { status, attemptCount: delivery.attemptCount, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: reason, completedAt: now };
 }
 
