@@ -10,6 +10,9 @@ export interface DeliveryJob {
 /** Deliveries per job: big enough to amortise Bull's per-job cost, small enough to spread across workers. */
 export const DELIVERIES_PER_JOB = 50;
 
+/** Granularity of delayed jobs: deliveries due within the same 100 ms share a job. */
+const DELAY_BUCKET_MS = 100;
+
 /** How long a caller waits for Redis before leaving the work to the reconciler. */
 const ENQUEUE_PATIENCE_MS = 2_000;
 
@@ -33,9 +36,7 @@ export class DeliveryQueue implements OnApplicationBootstrap {
   }
 
   async enqueue(ids: readonly string[], delayMs = 0): Promise<void> {
-    const jobs = [];
-    for (let i = 0; i < ids.length; i += DELIVERIES_PER_JOB) jobs.push({ ids: ids.slice(i, i + DELIVERIES_PER_JOB), delayMs });
-    await this.add(jobs);
+    await this.add(chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs })));
   }
 
   /**
@@ -46,9 +47,21 @@ export class DeliveryQueue implements OnApplicationBootstrap {
     return this.patiently(ids.length, () => this.enqueue(ids, delayMs));
   }
 
-  /** Like `enqueueCommitted`, one job per delivery, each with its own delay (retries). */
+  /**
+   * Like `enqueueCommitted` for deliveries that each have their own delay (retries, deferrals).
+   * Delays are grouped into 100 ms buckets, rounded up, so a burst of deferrals to one endpoint
+   * costs one job instead of one per delivery; jitter spread over seconds survives the rounding.
+   */
   enqueueEachCommitted(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<boolean> {
-    return this.patiently(items.length, () => this.add(items.map((item) => ({ ids: [item.id], delayMs: item.delayMs }))));
+    const buckets = new Map<number, string[]>();
+    for (const { id, delayMs } of items) {
+      const bucket = Math.ceil(Math.max(0, delayMs) / DELAY_BUCKET_MS) * DELAY_BUCKET_MS;
+      const ids = buckets.get(bucket) ?? [];
+      ids.push(id);
+      buckets.set(bucket, ids);
+    }
+    const jobs = [...buckets].flatMap(([delayMs, ids]) => chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs })));
+    return this.patiently(items.length, () => this.add(jobs));
   }
 
   private async add(jobs: Array<{ ids: string[]; delayMs: number }>): Promise<void> {
@@ -73,6 +86,12 @@ export class DeliveryQueue implements OnApplicationBootstrap {
       clearTimeout(timer);
     }
   }
+}
+
+function chunk<T>(values: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < values.length; i += size) parts.push(values.slice(i, i + size));
+  return parts;
 }
 
 function jobOptions(delayMs: number) {

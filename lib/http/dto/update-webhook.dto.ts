@@ -1,7 +1,7 @@
-import { Transform } from 'class-transformer';
-import { IsArray, IsBoolean, IsObject, IsOptional, IsString, ValidateIf } from 'class-validator';
+import { IsArray, IsOptional, IsString } from 'class-validator';
+import { WebhookFieldsDto } from './webhook-fields.dto.js';
 
-export class UpdateWebhookDto {
+export class UpdateWebhookDto extends WebhookFieldsDto {
   @IsOptional()
   @IsString()
   url?: string;
@@ -10,19 +10,4 @@ export class UpdateWebhookDto {
   @IsArray()
   @IsString({ each: true })
   events?: string[];
-
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @IsString()
-  description?: string | null;
-
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
-
-  // Kept exactly as sent: class-transformer would rebuild the map and drop keys such as "toString".
-  @IsOptional()
-  @IsObject()
-  @Transform(({ obj }) => obj.metadata)
-  metadata?: Record<string, string>;
 }
