@@ -23,9 +23,9 @@ export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight' | 'requ
   failuresToOpen: 3,
   baseBackoffMs: 1_000,
   maxBackoffMs: 60_000,
-  maxWaitMs: 500,
+  maxWaitMs: 250,
   busyDeferMs: 1_000,
-  stuckAfterMs: 1_000,
+  stuckAfterMs: 500,
 };
 
 interface EndpointState {
