@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /** Bound parameters per statement, under SQLite's and PostgreSQL's limits with room to spare. */
-const MAX_PARAMETERS = 16_000;
+export const MAX_PARAMETERS = 16_000;
 
 /** Collects bound values and hands out placeholders in the driver's own style ($1 or ?). */
 export class SqlParameters {
@@ -45,17 +45,21 @@ export class SqlWriter {
 
   /** Multi-row INSERT of plain rows (property names as on the entity), chunked under parameter limits. */
   async insert(manager: EntityManager, entity: EntityTarget<ObjectLiteral>, rows: readonly ObjectLiteral[]): Promise<void> {
-    if (rows.length === 0) return;
-    const metadata = this.dataSource.getMetadata(entity);
-    const columns = metadata.columns;
-    const head = `INSERT INTO ${this.table(entity)} (${columns.map((c) => this.column(c.databaseName)).join(', ')}) VALUES `;
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
+    const perChunk = Math.max(1, Math.floor(MAX_PARAMETERS / this.columnCount(entity)));
     for (let start = 0; start < rows.length; start += perChunk) {
       const parameters = this.parameters();
-      const tuples = rows
-        .slice(start, start + perChunk)
-        .map((row) => `(${parameters.list(columns.map((c) => this.dataSource.driver.preparePersistentValue(row[c.propertyName] ?? null, c)))})`);
-      await manager.query(head + tuples.join(', '), parameters.values);
+      await manager.query(this.insertStatement(entity, rows.slice(start, start + perChunk), parameters), parameters.values);
     }
+  }
+
+  /** One multi-row INSERT statement, its values bound into `parameters`. */
+  insertStatement(entity: EntityTarget<ObjectLiteral>, rows: readonly ObjectLiteral[], parameters: SqlParameters): string {
+    const columns = this.dataSource.getMetadata(entity).columns;
+    const tuples = rows.map((row) => `(${parameters.list(columns.map((c) => this.dataSource.driver.preparePersistentValue(row[c.propertyName] ?? null, c)))})`);
+    return `INSERT INTO ${this.table(entity)} (${columns.map((c) => this.column(c.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}`;
+  }
+
+  columnCount(entity: EntityTarget<ObjectLiteral>): number {
+    return this.dataSource.getMetadata(entity).columns.length;
   }
 }

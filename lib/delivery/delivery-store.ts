@@ -34,6 +34,9 @@ export interface DeliveryUpdate {
 /** Deliveries queued a little early (clock skew between hosts) are still taken. */
 const EARLY_TOLERANCE_MS = 1_000;
 
+const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
+const ENDPOINT_COLUMNS = ['owner_id', 'url', 'enabled', 'secret', 'retired_secrets', 'failing_since', 'failure_count'];
+
 /** Rows per batched UPDATE; each row costs about eight bound parameters. */
 const UPDATE_CHUNK = 500;
 
@@ -50,36 +53,39 @@ export class DeliveryStore {
   }
 
   /**
-   * Leases the due, pending, unleased deliveries among `ids` in one statement, then reads them with
-   * their bodies and endpoints in a second. Whatever another worker holds, or what is finished or not
-   * yet due, is left alone. Plain SQL: this runs for every job, and entity hydration cost more than
-   * the queries; two round trips keep emit-to-receiver latency down.
+   * Leases the due, pending, unleased deliveries among `ids` and reads them with their bodies and
+   * endpoints: one statement on PostgreSQL, two elsewhere. Whatever another worker holds, or what is
+   * finished or not yet due, is left alone. Plain SQL: this runs for every job, and entity hydration
+   * cost more than the queries.
    */
   async claim(ids: readonly string[], leaseMs: number): Promise<ClaimedDelivery[]> {
     if (ids.length === 0) return [];
     const now = Date.now();
     const token = randomBytes(12).toString('base64url');
     const c = (name: string) => this.sql.column(name);
-    const deliveries = this.sql.table(WebhookDeliveryEntity);
-    const update = this.sql.parameters();
-    await this.dataSource.query(
-      `UPDATE ${deliveries} SET ${c('lease_token')} = ${update.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
-        `WHERE ${c('id')} IN (${update.list(ids)}) AND ${c('status')} = ${update.add('pending')} ` +
-        `AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)})`,
-      update.values,
-    );
-    const select = this.sql.parameters();
-    const deliveryColumns = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
-    const endpointColumns = ['owner_id', 'url', 'enabled', 'secret', 'retired_secrets', 'failing_since', 'failure_count'];
-    const rows: ClaimRow[] = await this.dataSource.query(
-      `SELECT ${deliveryColumns.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, ` +
-        `${endpointColumns.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
-        `FROM ${deliveries} d ` +
-        `LEFT JOIN ${this.sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
-        `LEFT JOIN ${this.sql.table(WebhookEndpointEntity)} w ON w.${c('id')} = d.${c('endpoint_id')} ` +
-        `WHERE d.${c('id')} IN (${select.list(ids)}) AND d.${c('lease_token')} = ${select.add(token)}`,
-      select.values,
-    );
+    const p = this.sql.parameters();
+    const lease =
+      `UPDATE ${this.sql.table(WebhookDeliveryEntity)} SET ${c('lease_token')} = ${p.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
+      `WHERE ${c('id')} IN (${p.list(ids)}) AND ${c('status')} = ${p.add('pending')} ` +
+      `AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)})`;
+    const joined = (from: string) =>
+      `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, ` +
+      `${ENDPOINT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
+      `FROM ${from} d ` +
+      `LEFT JOIN ${this.sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
+      `LEFT JOIN ${this.sql.table(WebhookEndpointEntity)} w ON w.${c('id')} = d.${c('endpoint_id')}`;
+    let rows: ClaimRow[];
+    if (this.dataSource.options.type === 'postgres') {
+      // One round trip: PostgreSQL lets the UPDATE hand its rows to the join (emit-to-receiver latency).
+      rows = await this.dataSource.query(`WITH claimed AS (${lease} RETURNING ${CLAIMED_COLUMNS.map(c).join(', ')}) ${joined('claimed')}`, p.values);
+    } else {
+      await this.dataSource.query(lease, p.values);
+      const select = this.sql.parameters();
+      rows = await this.dataSource.query(
+        `${joined(this.sql.table(WebhookDeliveryEntity))} WHERE d.${c('id')} IN (${select.list(ids)}) AND d.${c('lease_token')} = ${select.add(token)}`,
+        select.values,
+      );
+    }
     return rows.map((row) => toClaimed(row, token));
   }
 

@@ -50,7 +50,10 @@ export class EndpointHealth {
     if (lastOk >= 0) await this.recordRecovery(endpoint, trailing);
     else await this.recordFailures(endpoint, trailing);
     if (list.some((o) => o.gone)) return this.disable(endpoint, GONE_REASON);
-    if (trailing.length > 0) await this.disableIfFailingTooLong(endpoint, lastOk >= 0 ? trailing[0].at : (endpoint.failingSince ?? trailing[0].at));
+    if (trailing.length > 0) {
+      const streakStart = lastOk >= 0 ? trailing[0].at : (endpoint.failingSince ?? trailing[0].at);
+      await this.disableIfFailingTooLong(endpoint, streakStart, trailing[trailing.length - 1].at);
+    }
   }
 
   private async recordRecovery(endpoint: WebhookEndpointEntity, trailing: EndpointObservation[]): Promise<void> {
@@ -70,13 +73,16 @@ export class EndpointHealth {
       .execute();
   }
 
-  /** The claim-time snapshot screens out the common case; only a candidate is read back exactly. */
-  private async disableIfFailingTooLong(endpoint: WebhookEndpointEntity, streakStart: number): Promise<void> {
+  /**
+   * The streak is measured up to the latest failed attempt, not to whenever its outcome is written.
+   * The claim-time snapshot screens out the common case; only a candidate is read back exactly.
+   */
+  private async disableIfFailingTooLong(endpoint: WebhookEndpointEntity, streakStart: number, lastFailureAt: number): Promise<void> {
     const rules = this.options.disable;
-    if (Date.now() - streakStart < rules.afterFailingForMs) return;
+    if (lastFailureAt - streakStart < rules.afterFailingForMs) return;
     const current = await this.repository.findOne({ select: { id: true, failingSince: true, failureCount: true }, where: { id: endpoint.id } });
     if (!current || current.failingSince === null) return;
-    if (Date.now() - current.failingSince < rules.afterFailingForMs || current.failureCount < rules.minFailures) return;
+    if (lastFailureAt - current.failingSince < rules.afterFailingForMs || current.failureCount < rules.minFailures) return;
     await this.disable(endpoint, `failing since ${new Date(current.failingSince).toISOString()} (${current.failureCount} failed attempts)`);
   }
 

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 import { EmitFailedError } from '../webhooks.errors.js';
 import { EventWriter, type PreparedEvent } from './event-writer.js';
 
@@ -29,6 +31,7 @@ export class EventBatcher {
     private readonly writer: EventWriter,
     private readonly transactions: WriteTransactions,
     private readonly queue: DeliveryQueue,
+    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
   /** Resolves with the event ids (in input order) once stored and handed to the queue. */
@@ -60,7 +63,9 @@ export class EventBatcher {
 
   private async writeGroup(group: Waiting[]): Promise<void> {
     try {
-      const written = await this.transactions.run((manager) => this.writer.write(manager, group.flatMap((w) => w.events)));
+      const events = group.flatMap((w) => w.events);
+      const written =
+        (await this.writer.writeInOneStatement(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
       await this.queue.enqueueCommitted(written.pendingDeliveryIds);
       let offset = 0;
       for (const caller of group) {
