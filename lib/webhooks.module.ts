@@ -117,6 +117,6 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     ],
     controllers: shape.controllers ? [createWebhooksController(shape.path)] : [],
     providers,
-    exports: [WebhookPublisher, WebhookEndpointService, WebhookDeliveryService, EventCatalog],
+    exports: [WebhookPublisher, WebhookEndpointService, WebhookDeliveryService, EventCatalog, ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : [])],
   };
 }

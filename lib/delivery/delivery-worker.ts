@@ -32,6 +32,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private waiting = 0;
   private readonly roomWaiters: Array<() => void> = [];
   private stopping = false;
+  /** Aborts requests still in flight when the shutdown grace runs out. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -95,13 +97,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (this.stopping || leaseLeft < this.options.delivery.timeoutMs) {
       // Shutting down, or too late to finish under this lease: hand it back for any worker to take.
       this.limiter.release();
-      this.gate.leave(endpointId, 'none');
+      this.gate.leave(endpointId, 'none', false);
       await this.store.release(item.delivery).catch(() => undefined);
       await this.queue.enqueueCommitted([item.delivery.id]);
       return;
     }
+    this.gate.begin(endpointId);
     const running: Promise<void> = this.processor
-      .process(item)
+      .process(item, this.shutdown.signal)
       .catch((error) => {
         this.logger.error(`Delivery ${item.delivery.id} failed unexpectedly: ${(error as Error).message}`);
         return 'none' as const;
@@ -131,8 +134,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
     clearTimeout(timer);
     if (this.inFlight.size > 0) {
-      this.logger.warn(`${this.inFlight.size} deliveries still in flight after ${this.options.delivery.shutdownGraceMs} ms; aborting them`);
-      await this.sender.destroy();
+      this.logger.warn(`${this.inFlight.size} deliveries still in flight after ${this.options.delivery.shutdownGraceMs} ms; leaving them to lease expiry`);
+      this.shutdown.abort();
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     }
     await this.recorder.drain();

@@ -29,7 +29,8 @@ export class DeliveryProcessor {
     private readonly recorder: DeliveryRecorder,
   ) {}
 
-  async process({ delivery, body, endpoint }: ClaimedDelivery): Promise<EndpointResponse> {
+  /** `interrupt` (shutdown) abandons the attempt unrecorded: the lease expires and it is sent again. */
+  async process({ delivery, body, endpoint }: ClaimedDelivery, interrupt?: AbortSignal): Promise<EndpointResponse> {
     const now = Date.now();
     if (!endpoint || body === undefined) {
       await this.handIn({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
@@ -41,7 +42,8 @@ export class DeliveryProcessor {
     }
 
     const attempt = delivery.attemptCount + 1;
-    const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body);
+    const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body, interrupt);
+    if (outcome.interrupted) return 'none';
     const verdict = judgeAttempt(outcome, attempt, this.options.retry);
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);

@@ -74,12 +74,33 @@ describe('EndpointGate', () => {
     const start = now;
     await g.enter('a');
     await g.enter('a');
+    g.begin('a');
+    g.begin('a');
     now += 2_500; // both requests outstanding for 2.5 s
     expect(await g.enter('a')).toBe(false);
     expect(g.retryAt('a')).toBe(start + 5_000);
     g.leave('a', 'failed');
     g.leave('a', 'failed');
     expect(await g.enter('a')).toBe(true);
+  });
+
+  it('never lets a fresh endpoint exceed maxInFlight, even below the slow-start allowance', async () => {
+    const g = new EndpointGate(
+      { maxInFlight: 1, initialInFlight: 2, failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxWaitMs: 10, busyDeferMs: 500, stuckAfterMs: 2_000, requestTimeoutMs: 5_000 },
+      () => now,
+    );
+    expect(await g.enter('a')).toBe(true);
+    expect(await g.enter('a')).toBe(false);
+  });
+
+  it('does not count time spent waiting for a worker slot as the endpoint being stuck', async () => {
+    const g = gate();
+    await g.enter('a');
+    await g.enter('a');
+    now += 10_000; // admitted long ago, but no request has begun
+    const third = g.enter('a');
+    g.leave('a', 'none', false);
+    expect(await third).toBe(true);
   });
 
   it('caps the back-off', async () => {

@@ -84,11 +84,16 @@ export class EndpointGate {
     });
   }
 
+  /** The admitted delivery's request starts now (it may have waited for a worker slot since `enter`). */
+  begin(endpointId: string): void {
+    this.state(endpointId).started.push(this.now());
+  }
+
   /** Gives the slot back; `none` when nothing was sent, which teaches the gate nothing. */
-  leave(endpointId: string, response: 'ok' | 'failed' | 'none'): void {
+  leave(endpointId: string, response: 'ok' | 'failed' | 'none', begun = true): void {
     const state = this.state(endpointId);
     state.inFlight--;
-    state.started.shift(); // which request ended is unknown; the oldest is the one that matters
+    if (begun) state.started.shift(); // which request ended is unknown; the oldest is the one that matters
     if (response === 'ok') {
       state.consecutiveFailures = 0;
       state.allowance = Math.min(this.limits.maxInFlight, state.allowance + 1);
@@ -133,7 +138,6 @@ export class EndpointGate {
 
   private admit(state: EndpointState): void {
     state.inFlight++;
-    state.started.push(this.now());
   }
 
   private isStuck(state: EndpointState): boolean {
@@ -147,7 +151,8 @@ export class EndpointGate {
   private state(endpointId: string): EndpointState {
     let state = this.states.get(endpointId);
     if (!state) {
-      state = { inFlight: 0, started: [], allowance: this.limits.initialInFlight, consecutiveFailures: 0, openUntil: 0, waiting: [] };
+      const allowance = Math.min(this.limits.initialInFlight, this.limits.maxInFlight);
+      state = { inFlight: 0, started: [], allowance, consecutiveFailures: 0, openUntil: 0, waiting: [] };
       this.states.set(endpointId, state);
     }
     return state;

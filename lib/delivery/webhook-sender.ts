@@ -14,6 +14,8 @@ export interface SenderConfig {
 
 /** What one HTTP attempt produced; `statusCode` is null when no response arrived. */
 export interface SendOutcome {
+  /** Cut short by the caller (shutdown), not by the receiver: it says nothing about the endpoint. */
+  interrupted?: boolean;
   statusCode: number | null;
   durationMs: number;
   error: string | null;
@@ -46,7 +48,7 @@ export class WebhookSender {
     return this.config.timeoutMs + 1_000;
   }
 
-  async send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
+  async send(url: string, headers: Record<string, string>, body: string, interrupt?: AbortSignal): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = new URL(url);
@@ -57,6 +59,8 @@ export class WebhookSender {
     if (refusal) return failure(refusal, 0);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.config.timeoutMs);
+    const onInterrupt = () => abort.abort();
+    interrupt?.addEventListener('abort', onInterrupt, { once: true });
     try {
       const response = await this.agent.request({
         origin: target.origin,
@@ -77,9 +81,11 @@ export class WebhookSender {
         retryAfterMs: parseRetryAfter(response.headers['retry-after']),
       };
     } catch (error) {
+      if (interrupt?.aborted) return { ...failure('interrupted by shutdown', elapsed()), interrupted: true };
       return failure(this.describeFailure(error, abort.signal.aborted), elapsed());
     } finally {
       clearTimeout(timer);
+      interrupt?.removeEventListener('abort', onInterrupt);
     }
   }
 
@@ -93,11 +99,6 @@ export class WebhookSender {
 
   async close(): Promise<void> {
     await this.agent.close();
-  }
-
-  /** Aborts whatever is still in flight; those attempts end as errors and are retried later. */
-  async destroy(): Promise<void> {
-    await this.agent.destroy().catch(() => undefined);
   }
 
   /** Reads at most the configured number of bytes; a longer body is cut and its connection dropped. */

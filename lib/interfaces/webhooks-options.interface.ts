@@ -16,7 +16,7 @@ export interface WebhooksDeliveryOptions {
   concurrency?: number;
   /** Most in-flight deliveries to one endpoint per worker process; new endpoints start lower and ramp up. */
   perEndpointConcurrency?: number;
-  /** On shutdown, how long in-flight deliveries may finish before the rest is left to lease expiry. */
+  /** On shutdown, how long in-flight deliveries may finish; the rest are abandoned unrecorded and sent again after their lease expires. */
   shutdownGraceMs?: number;
   /** How much of a receiver's response body is read and stored. */
   responseBodyLimitBytes?: number;
@@ -44,7 +44,7 @@ export interface WebhooksRateLimitRule {
 }
 
 export interface WebhooksRateLimitOptions {
-  /** Per owner, for POST, PATCH and DELETE routes. */
+  /** Per owner, for routes that change something or reveal a secret (POST, PATCH, DELETE, GET /:id/secret). */
   write?: WebhooksRateLimitRule;
   /** Per owner, for GET routes. */
   read?: WebhooksRateLimitRule;

@@ -177,12 +177,13 @@ function resolveRetention(value: unknown): ResolvedWebhooksOptions['retention'] 
   return {
     days: integer(retention.days, 'retention.days', 30, 1, 3_650),
     intervalMs: integer(retention.intervalMs, 'retention.intervalMs', 60 * 60 * 1_000, 1_000, DAY),
-    batchSize: integer(retention.batchSize, 'retention.batchSize', 1_000, 1, 50_000),
+    // SQLite binds at most 32,766 values per statement; a purge batch binds one per row.
+    batchSize: integer(retention.batchSize, 'retention.batchSize', 1_000, 1, 10_000),
   };
 }
 
 function resolveHooks(value: unknown): ResolvedWebhooksOptions['hooks'] {
-  const hooks = section(value, 'hooks');
+  const hooks = Object.fromEntries(Object.entries(section(value, 'hooks')).filter(([, hook]) => hook !== undefined));
   for (const name of Object.keys(hooks)) {
     if (!['onEndpointDisabled', 'onDeliveryFailed', 'onEndpointRecovered'].includes(name)) {
       throw new WebhooksOptionsError(`option "hooks.${name}" is not a known hook (onEndpointDisabled, onDeliveryFailed, onEndpointRecovered)`);
