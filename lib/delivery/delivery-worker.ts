@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bull';
+import { setMaxListeners } from 'node:events';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
@@ -44,6 +45,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly recorder: DeliveryRecorder,
   ) {
     this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
+    setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
     this.gate = new EndpointGate({ ...DEFAULT_GATE_LIMITS, maxInFlight: options.delivery.perEndpointConcurrency, requestTimeoutMs: options.delivery.timeoutMs });
   }
 
