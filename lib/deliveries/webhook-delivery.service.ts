@@ -5,6 +5,7 @@ import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../entities/delivery-status.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
+import type { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
 import { WebhookEndpointService } from '../endpoints/webhook-endpoint.service.js';
 import { isId, newId } from '../id.js';
@@ -45,7 +46,7 @@ export class WebhookDeliveryService {
   }
 
   async get(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDetailView> {
-    const delivery = await this.find(ownerId, endpointId, deliveryId);
+    const { delivery } = await this.find(ownerId, endpointId, deliveryId);
     const [attempts, event] = await Promise.all([
       this.dataSource.getRepository(WebhookDeliveryAttemptEntity).find({ where: { deliveryId }, order: { attempt: 'ASC', id: 'ASC' } }),
       this.dataSource.getRepository(WebhookEventEntity).findOne({ select: { id: true, body: true }, where: { id: delivery.eventId } }),
@@ -55,7 +56,7 @@ export class WebhookDeliveryService {
 
   /** Queues a finished delivery for one more attempt now. */
   async retry(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryView> {
-    const [endpoint, delivery] = await Promise.all([this.endpoints.find(ownerId, endpointId), this.find(ownerId, endpointId, deliveryId)]);
+    const { endpoint, delivery } = await this.find(ownerId, endpointId, deliveryId);
     if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
     if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
     const now = Date.now();
@@ -127,12 +128,13 @@ export class WebhookDeliveryService {
       .execute();
   }
 
-  private async find(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryEntity> {
-    await this.endpoints.find(ownerId, endpointId);
+  /** The owner's endpoint and one of its deliveries; anything else is "not found". */
+  private async find(ownerId: string, endpointId: string, deliveryId: string): Promise<{ endpoint: WebhookEndpointEntity; delivery: WebhookDeliveryEntity }> {
+    const endpoint = await this.endpoints.find(ownerId, endpointId);
     if (!isId('dlv', deliveryId)) throw new WebhookNotFoundError('delivery');
     const delivery = await this.deliveries.findOne({ where: { id: deliveryId, endpointId } });
     if (!delivery) throw new WebhookNotFoundError('delivery');
-    return delivery;
+    return { endpoint, delivery };
   }
 
   private get deliveries() {

@@ -53,6 +53,11 @@ export class DeliveryQueue implements OnApplicationBootstrap {
    * costs one job instead of one per delivery; jitter spread over seconds survives the rounding.
    */
   enqueueEachCommitted(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<boolean> {
+    return this.patiently(items.length, () => this.enqueueEach(items));
+  }
+
+  /** One job per 100 ms delay bucket (see `enqueueEachCommitted`); fails if Redis does. */
+  async enqueueEach(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<void> {
     const buckets = new Map<number, string[]>();
     for (const { id, delayMs } of items) {
       const bucket = Math.ceil(Math.max(0, delayMs) / DELAY_BUCKET_MS) * DELAY_BUCKET_MS;
@@ -60,8 +65,7 @@ export class DeliveryQueue implements OnApplicationBootstrap {
       ids.push(id);
       buckets.set(bucket, ids);
     }
-    const jobs = [...buckets].flatMap(([delayMs, ids]) => chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs })));
-    return this.patiently(items.length, () => this.add(jobs));
+    await this.add([...buckets].flatMap(([delayMs, ids]) => chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs }))));
   }
 
   private async add(jobs: Array<{ ids: string[]; delayMs: number }>): Promise<void> {

@@ -88,9 +88,6 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
 
   private async requeue(rows: Pick<WebhookDeliveryEntity, 'id' | 'nextAttemptAt'>[]): Promise<void> {
     const now = Date.now();
-    await this.queue.enqueue(rows.filter((row) => (row.nextAttemptAt ?? 0) <= now).map((row) => row.id));
-    for (const row of rows) {
-      if ((row.nextAttemptAt ?? 0) > now) await this.queue.enqueue([row.id], row.nextAttemptAt! - now);
-    }
+    await this.queue.enqueueEach(rows.map((row) => ({ id: row.id, delayMs: (row.nextAttemptAt ?? now) - now })));
   }
 }
