@@ -39,11 +39,6 @@ interface EndpointState {
 }
 
 /**
- * A delivery waits for its endpoint only briefly: a job is done once all its deliveries started or
- * were set aside, so waiting long on one stuck endpoint would hold up every other endpoint's work.
- */
-
-/**
  * Keeps one endpoint from hogging a worker. Each endpoint gets an in-flight allowance that starts
  * small and grows by one per success up to `maxInFlight` (so a black-holed endpoint holds only a
  * couple of slots before it shows itself), halves on failure, and after `failuresToOpen` failures in
@@ -60,7 +55,9 @@ export class EndpointGate {
 
   /**
    * Resolves true when the endpoint may take one more request (the caller must `leave` later), false
-   * when it is backing off or stayed busy for `maxWaitMs`; then defer the delivery until `retryAt`.
+   * when it is backing off, stuck, or stayed busy for `maxWaitMs`; then defer the delivery until
+   * `retryAt`. The wait is short on purpose: a delivery waiting here holds a place in the worker's
+   * budget, and a long wait on one endpoint would hold up the work of every other.
    */
   enter(endpointId: string): Promise<boolean> {
     const state = this.state(endpointId);
@@ -131,8 +128,8 @@ export class EndpointGate {
         state.waiting.shift()!(true);
       }
     }
-    if (state.inFlight === 0 && state.waiting.length === 0 && state.consecutiveFailures === 0 && state.allowance >= this.limits.maxInFlight) {
-      this.states.delete(endpointId); // a healthy, idle endpoint needs no memory
+    if (state.inFlight === 0 && state.waiting.length === 0 && state.consecutiveFailures === 0) {
+      this.states.delete(endpointId); // a healthy idle endpoint needs no memory; it slow-starts again
     }
   }
 
