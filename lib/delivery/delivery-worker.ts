@@ -66,9 +66,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   async run(ids: string[]): Promise<void> {
     if (!Array.isArray(ids)) return;
-    await this.room();
-    if (this.stopping) return;
     const wanted = ids.filter((id) => typeof id === 'string');
+    await this.room();
+    if (this.stopping) {
+      // Taken between shutdown and the queue closing: put it back for the other workers.
+      await this.queue.enqueueCommitted(wanted);
+      return;
+    }
     let claimed: ClaimedDelivery[];
     try {
       claimed = await this.store.claim(wanted, this.leaseMs);
@@ -79,10 +83,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
     for (const item of claimed) {
       this.waiting++;
-      void this.dispatch(item).finally(() => {
-        this.waiting--;
-        this.roomWaiters.shift()?.();
-      });
+      void this.dispatch(item)
+        .catch((error) => this.logger.error(`Could not dispatch delivery ${item.delivery.id}: ${(error as Error).message}`))
+        .finally(() => {
+          this.waiting--;
+          this.roomWaiters.shift()?.();
+        });
     }
   }
 
@@ -124,11 +130,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     while (this.waiting >= this.maxWaiting && !this.stopping) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Stops taking jobs, lets in-flight deliveries finish for up to `delivery.shutdownGraceMs`. */
+  /**
+   * Stops taking work (jobs still handed over until @nestjs/bull closes the queue go back to Redis),
+   * lets in-flight deliveries finish for up to `delivery.shutdownGraceMs`.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.roomWaiters.splice(0).forEach((resolve) => resolve());
-    await this.queue.queue.pause(true, true).catch(() => undefined);
+    // No local pause: Bull's reconnects its blocking client for that, racing the queue's own close.
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.options.delivery.shutdownGraceMs);
