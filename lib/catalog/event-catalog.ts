@@ -27,10 +27,6 @@ export class EventCatalog {
     this.byName = eventTypes ? new Map(eventTypes.map((entry) => toDefinition(entry)).map((d) => [d.name, d])) : null;
   }
 
-  get isOpen(): boolean {
-    return this.byName === null;
-  }
-
   list(): WebhookEventTypeDefinition[] {
     return this.byName ? [...this.byName.values()] : [];
   }

@@ -5,10 +5,6 @@ export class ConcurrencyLimiter {
 
   constructor(private readonly limit: number) {}
 
-  get inUse(): number {
-    return this.active;
-  }
-
   async acquire(): Promise<void> {
     if (this.active < this.limit) {
       this.active++;
