@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { withinDeadline } from '../coordination/deadline.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
 
 /** A Bull job names deliveries, never carries payloads: Redis may be flushed and the database rebuilds it. */
@@ -75,19 +76,13 @@ export class DeliveryQueue implements OnApplicationBootstrap {
 
   private async patiently(count: number, enqueue: () => Promise<void>): Promise<boolean> {
     if (count === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const patience = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), ENQUEUE_PATIENCE_MS);
-    });
     try {
-      const outcome = await Promise.race([enqueue().then(() => 'queued' as const), patience]);
+      const outcome = await withinDeadline(enqueue().then(() => 'queued' as const), ENQUEUE_PATIENCE_MS, 'timeout' as const);
       if (outcome === 'timeout') this.logger.warn(`Redis did not take ${count} deliveries in ${ENQUEUE_PATIENCE_MS} ms; the reconciler will queue them`);
       return outcome === 'queued';
     } catch (error) {
       this.logger.warn(`Could not queue ${count} deliveries (${(error as Error).message}); the reconciler will queue them`);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -102,16 +102,6 @@ export class DeliveryStore {
     });
   }
 
-  /** Gives up a lease without attempting, so the delivery can be taken again. */
-  async release(delivery: LeasedDelivery): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .update(WebhookDeliveryEntity)
-      .set({ leaseToken: null, leaseUntil: null })
-      .where('id = :id AND lease_token = :token', { id: delivery.id, token: delivery.leaseToken })
-      .execute();
-  }
-
   private async updateDeliveries(manager: EntityManager, updates: readonly DeliveryUpdate[]): Promise<void> {
     const p = this.sql.parameters();
     // ELSE names the column itself: never taken (the WHERE admits only listed ids), it gives PostgreSQL

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bull';
 import { setMaxListeners } from 'node:events';
+import { withinDeadline } from '../coordination/deadline.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
@@ -103,11 +104,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await this.limiter.acquire();
     const leaseLeft = (item.delivery.leaseUntil ?? 0) - Date.now();
     if (this.stopping || leaseLeft < this.options.delivery.timeoutMs) {
-      // Shutting down, or too late to finish under this lease: hand it back for any worker to take.
+      // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
       this.limiter.release();
       this.gate.leave(endpointId, 'none', false);
-      await this.store.release(item.delivery).catch(() => undefined);
-      await this.queue.enqueueCommitted([item.delivery.id]);
+      await this.processor.defer(item.delivery, Date.now());
       return;
     }
     this.gate.begin(endpointId);
@@ -138,16 +138,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.stopping = true;
     this.roomWaiters.splice(0).forEach((resolve) => resolve());
     // No local pause: Bull's reconnects its blocking client for that, racing the queue's own close.
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.options.delivery.shutdownGraceMs);
-    });
-    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
-    clearTimeout(timer);
+    await withinDeadline(Promise.allSettled([...this.inFlight]), this.options.delivery.shutdownGraceMs, undefined);
     if (this.inFlight.size > 0) {
       this.logger.warn(`${this.inFlight.size} deliveries still in flight after ${this.options.delivery.shutdownGraceMs} ms; leaving them to lease expiry`);
       this.shutdown.abort();
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      await withinDeadline(Promise.allSettled([...this.inFlight]), 1_000, undefined);
     }
     await this.recorder.drain();
     await this.sender.close().catch(() => undefined);

@@ -73,7 +73,7 @@ export class DeliveryProcessor {
     return verdict.status === 'succeeded' ? 'ok' : 'failed';
   }
 
-  /** Defers a delivery untried until `until`: its endpoint is busy or backing off. */
+  /** Hands a delivery back untried, due at `until`: its endpoint is busy or backing off, or the worker stops. */
   defer(delivery: LeasedDelivery, until: number): Promise<void> {
     const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
     return this.handIn({ delivery, change, retryInMs: until - Date.now() });

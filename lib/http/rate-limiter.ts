@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { withinDeadline } from '../coordination/deadline.js';
 import type { WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 
 export interface RateLimitDecision {
@@ -31,19 +32,13 @@ export class RateLimiter {
 
   async hit(bucket: string, ownerId: string, rule: WebhooksRateLimitRule): Promise<RateLimitDecision | null> {
     const key = `${this.keyPrefix}:${bucket}:${ownerId}`;
-    let timer: NodeJS.Timeout | undefined;
-    const patience = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.patienceMs);
-    });
     try {
-      const reply = (await Promise.race([this.redis.eval(HIT, 1, key, String(rule.windowMs)), patience])) as [number, number] | null;
+      const reply = (await withinDeadline(this.redis.eval(HIT, 1, key, String(rule.windowMs)), this.patienceMs, null)) as [number, number] | null;
       if (!reply) return null;
       const [count, ttl] = reply;
       return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetInMs: ttl };
     } catch {
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
