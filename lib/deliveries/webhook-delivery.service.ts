@@ -57,10 +57,9 @@ export class WebhookDeliveryService {
   /** Queues a finished delivery for one more attempt now. */
   async retry(ownerId: string, endpointId: string, deliveryId: string): Promise<WebhookDeliveryView> {
     const { endpoint, delivery } = await this.find(ownerId, endpointId, deliveryId);
-    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    assertEnabled(endpoint);
     if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
-    const now = Date.now();
-    await this.deliveries.update({ id: delivery.id, status: delivery.status }, { status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
+    const now = await this.reopen([delivery.id], [delivery.status]);
     await this.queue.enqueueCommitted([delivery.id]);
     return toDeliveryView({ ...delivery, status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
   }
@@ -78,7 +77,7 @@ export class WebhookDeliveryService {
     ];
     if (problems.length === 0 && !(since.getTime() < until.getTime())) problems.push('since must be earlier than until');
     if (problems.length > 0) throw new WebhookValidationError(problems);
-    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    assertEnabled(endpoint);
     let recovering = 0;
     let after = '';
     for (;;) {
@@ -93,7 +92,7 @@ export class WebhookDeliveryService {
         .getMany()
         .then((rows) => rows.map((row) => row.id));
       if (ids.length === 0) return { recovering };
-      await this.reopen(ids);
+      await this.reopen(ids, RECOVERABLE);
       await this.queue.enqueueCommitted(ids);
       recovering += ids.length;
       after = ids[ids.length - 1];
@@ -103,7 +102,7 @@ export class WebhookDeliveryService {
   /** Sends a signed `webhook.test` event to this endpoint only. */
   async sendTest(ownerId: string, endpointId: string): Promise<{ event_id: string; delivery_id: string }> {
     const endpoint = await this.endpoints.find(ownerId, endpointId);
-    if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
+    assertEnabled(endpoint);
     const createdAt = new Date();
     const id = newId('evt', createdAt.getTime());
     const body = serializeEvent(id, TEST_EVENT_TYPE, createdAt, { webhook_id: endpoint.id, message: 'This is a test event from nestjs-webhooks.' });
@@ -118,14 +117,15 @@ export class WebhookDeliveryService {
   }
 
   /** Back to `pending`, due now; the status check keeps a concurrent change intact. */
-  private async reopen(ids: string[]): Promise<void> {
+  private async reopen(ids: string[], fromStatuses: DeliveryStatus[]): Promise<number> {
     const now = Date.now();
     await this.deliveries
       .createQueryBuilder()
       .update()
       .set({ status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now })
-      .where('id IN (:...ids) AND status IN (:...recoverable)', { ids, recoverable: RECOVERABLE })
+      .where('id IN (:...ids) AND status IN (:...fromStatuses)', { ids, fromStatuses })
       .execute();
+    return now;
   }
 
   /** The owner's endpoint and one of its deliveries; anything else is "not found". */
@@ -140,4 +140,8 @@ export class WebhookDeliveryService {
   private get deliveries() {
     return this.dataSource.getRepository(WebhookDeliveryEntity);
   }
+}
+
+function assertEnabled(endpoint: WebhookEndpointEntity): void {
+  if (!endpoint.enabled) throw new WebhookConflictError('webhook is disabled; enable it with PATCH {"enabled": true} first');
 }

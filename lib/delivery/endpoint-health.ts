@@ -56,10 +56,24 @@ export class EndpointHealth {
     }
   }
 
+  /**
+   * After a success the streak restarts from the failures that followed it. Claims carry a snapshot
+   * of the endpoint, so many batches may still believe it is failing after it recovered: the reset
+   * is conditional, and only the batch that performs it tells the host.
+   */
   private async recordRecovery(endpoint: WebhookEndpointEntity, trailing: EndpointObservation[]): Promise<void> {
-    if (endpoint.failingSince === null && endpoint.failureCount === 0 && trailing.length === 0) return;
-    await this.repository.update({ id: endpoint.id }, { failureCount: trailing.length, failingSince: trailing.length > 0 ? trailing[0].at : null });
-    if (endpoint.failingSince !== null) {
+    if (trailing.length > 0) {
+      await this.repository.update({ id: endpoint.id }, { failureCount: trailing.length, failingSince: trailing[0].at });
+      return;
+    }
+    if (endpoint.failingSince === null && endpoint.failureCount === 0) return;
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(WebhookEndpointEntity)
+      .set({ failureCount: 0, failingSince: null })
+      .where('id = :id AND (failing_since IS NOT NULL OR failure_count > 0)', { id: endpoint.id })
+      .execute();
+    if (result.affected !== 0 && endpoint.failingSince !== null) {
       this.hooks.notify('onEndpointRecovered', { endpointId: endpoint.id, ownerId: endpoint.ownerId, failingSince: new Date(endpoint.failingSince) });
     }
   }

@@ -4,7 +4,7 @@ import { WriteTransactions } from '../database/write-transactions.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 import { EmitFailedError } from '../webhooks.errors.js';
-import { EventWriter, type PreparedEvent } from './event-writer.js';
+import { EventWriter, type PreparedEvent, type WrittenEvents } from './event-writer.js';
 
 interface Waiting {
   events: PreparedEvent[];
@@ -61,12 +61,17 @@ export class EventBatcher {
     return this.waiting.splice(0, count);
   }
 
+  /** Stores events (one statement where the database allows, else a transaction), then queues their deliveries. */
+  private async store(events: PreparedEvent[]): Promise<WrittenEvents> {
+    const written =
+      (await this.writer.writeInOneStatement(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
+    await this.queue.enqueueCommitted(written.pendingDeliveryIds);
+    return written;
+  }
+
   private async writeGroup(group: Waiting[]): Promise<void> {
     try {
-      const events = group.flatMap((w) => w.events);
-      const written =
-        (await this.writer.writeInOneStatement(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
-      await this.queue.enqueueCommitted(written.pendingDeliveryIds);
+      const written = await this.store(group.flatMap((w) => w.events));
       let offset = 0;
       for (const caller of group) {
         caller.resolve(written.eventIds.slice(offset, offset + caller.events.length));
@@ -85,9 +90,7 @@ export class EventBatcher {
   private async writeAlone(caller: Waiting, firstError: unknown): Promise<void> {
     if (!caller.events.some((event) => event.idempotencyKey !== null)) return caller.reject(new EmitFailedError(firstError));
     try {
-      const written = await this.transactions.run((manager) => this.writer.write(manager, caller.events));
-      await this.queue.enqueueCommitted(written.pendingDeliveryIds);
-      caller.resolve(written.eventIds);
+      caller.resolve((await this.store(caller.events)).eventIds);
     } catch (error) {
       caller.reject(new EmitFailedError(error));
     }
