@@ -35,6 +35,18 @@ async function emitBurst(t: TestApp, ownerId: string, total: number, onBatch?: (
   return ids;
 }
 
+/**
+ * Waits until every event reached the receiver and every delivery row succeeded, reports the
+ * duplicates, and fails on any loss.
+ */
+async function expectNothingLost(t: TestApp, receiver: TestReceiver, path: string, ids: string[], what: string): Promise<void> {
+  await waitFor(`all ${ids.length} events at the receiver`, () => tally(receiver, path).unique === ids.length, 90_000);
+  await waitFor('every delivery marked succeeded', () => allSucceeded(t, ids), 30_000);
+  const result = tally(receiver, path);
+  console.log(`${what}: ${result.unique}/${ids.length} events arrived, ${result.duplicates} duplicates, 0 lost`);
+  expect(result.unique).toBe(ids.length);
+}
+
 async function allSucceeded(t: TestApp, eventIds: string[]): Promise<boolean> {
   const pending = await t.dataSource.getRepository(WebhookDeliveryEntity).createQueryBuilder('d').where('d.status <> :ok', { ok: 'succeeded' }).getCount();
   const total = await t.dataSource.getRepository(WebhookDeliveryEntity).count();
@@ -71,11 +83,8 @@ describe('delivery guarantees under faults', () => {
           await redis.command('FLUSHALL');
         }
       });
-      await waitFor(`all ${BURST} events at the receiver`, () => tally(receiver, '/flush').unique === BURST, 90_000);
-      await waitFor('every delivery marked succeeded', () => allSucceeded(t, ids), 30_000);
-      const result = tally(receiver, '/flush');
-      console.log(`FLUSHALL after ${flushedAt} deliveries: ${result.unique}/${BURST} events arrived, ${result.duplicates} duplicates, 0 lost`);
-      expect(result.unique).toBe(BURST);
+      expect(ids).toHaveLength(BURST);
+      await expectNothingLost(t, receiver, '/flush', ids, `FLUSHALL after ${flushedAt} deliveries`);
     } finally {
       await t.close();
     }
@@ -99,11 +108,8 @@ describe('delivery guarantees under faults', () => {
           second = await WorkerProcess.start(worker);
         }
       });
-      await waitFor(`all ${BURST} events at the receiver`, () => tally(receiver, '/killed').unique === BURST, 90_000);
-      await waitFor('every delivery marked succeeded', () => allSucceeded(emitter, ids), 30_000);
-      const result = tally(receiver, '/killed');
-      console.log(`kill -9 after ${killedAt} deliveries: ${result.unique}/${BURST} events arrived, ${result.duplicates} duplicates, 0 lost`);
-      expect(result.unique).toBe(BURST);
+      expect(ids).toHaveLength(BURST);
+      await expectNothingLost(emitter, receiver, '/killed', ids, `kill -9 after ${killedAt} deliveries`);
     } finally {
       await first?.kill();
       await second?.stop();
@@ -156,11 +162,8 @@ describe('delivery guarantees under faults', () => {
       await sleep(3_000);
       const duringOutage = receiver.at('/outage').length;
       await proxy.restore();
-      await waitFor('all 600 events at the receiver', () => tally(receiver, '/outage').unique === 600, 90_000);
-      await waitFor('every delivery marked succeeded', () => allSucceeded(emitter, ids), 30_000);
-      const result = tally(receiver, '/outage');
-      console.log(`database cut after ${cutAt} deliveries (${duringOutage} by the end of the 3 s outage): 600/600 arrived, ${result.duplicates} duplicates, 0 lost`);
-      expect(result.unique).toBe(600);
+      expect(ids).toHaveLength(600);
+      await expectNothingLost(emitter, receiver, '/outage', ids, `database cut after ${cutAt} deliveries (${duringOutage} by the end of the 3 s outage)`);
     } finally {
       await proxy.restore();
       await worker.close();
