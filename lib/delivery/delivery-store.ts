@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { SqlWriter, type SqlParameters } from '../database/sql-writer.js';
+import { SqlWriter } from '../database/sql-writer.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
@@ -37,8 +37,8 @@ const EARLY_TOLERANCE_MS = 1_000;
 const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
 const ENDPOINT_COLUMNS = ['owner_id', 'url', 'enabled', 'secret', 'retired_secrets', 'failing_since', 'failure_count'];
 
-/** Rows per batched UPDATE; each row costs about eight bound parameters. */
-const UPDATE_CHUNK = 500;
+/** Rows per batched UPDATE outside PostgreSQL: up to five bound parameters each; SQLite takes 500 terms in a UNION. */
+const UPDATE_CHUNK = 250;
 
 /** The delivery pipeline's reads and writes; every write checks the lease so a stale worker changes nothing. */
 @Injectable()
@@ -64,10 +64,15 @@ export class DeliveryStore {
     const token = randomBytes(12).toString('base64url');
     const c = (name: string) => this.sql.column(name);
     const p = this.sql.parameters();
+    // Which of the named deliveries may be taken is tested inside a CASE, where no index can serve it,
+    // so the primary key is the only way in. Statistics lag behind bursts: planned from a table that
+    // was all `succeeded` at the last ANALYZE, PostgreSQL took the (status, next_attempt_at) index
+    // and walked every due row of a 25,000-delivery backlog for each claim of 50 (9.6 ms a claim).
+    // (Placeholders are handed out in the order they appear: MySQL and SQLite bind `?` by position.)
     const lease =
       `UPDATE ${this.sql.table(WebhookDeliveryEntity)} SET ${c('lease_token')} = ${p.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
-      `WHERE ${c('id')} IN (${p.list(ids)}) AND ${c('status')} = ${p.add('pending')} ` +
-      `AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)})`;
+      `WHERE ${c('id')} IN (${p.list(ids)}) AND CASE WHEN ${c('status')} = ${p.add('pending')} AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} ` +
+      `AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)}) THEN 1 ELSE 0 END = 1`;
     const joined = (from: string) =>
       `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, ` +
       `${ENDPOINT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
@@ -98,40 +103,85 @@ export class DeliveryStore {
     const attempts = updates.flatMap(({ delivery, attempt }) => (attempt ? [{ ...attempt, deliveryId: delivery.id }] : []));
     await this.transactions.run(async (manager) => {
       await this.sql.insert(manager, WebhookDeliveryAttemptEntity, attempts);
-      for (let i = 0; i < updates.length; i += UPDATE_CHUNK) await this.updateDeliveries(manager, updates.slice(i, i + UPDATE_CHUNK));
+      const chunk = this.dataSource.options.type === 'postgres' ? updates.length : UPDATE_CHUNK;
+      for (let i = 0; i < updates.length; i += chunk) await this.updateDeliveries(manager, updates.slice(i, i + chunk));
     });
   }
 
+  /**
+   * One UPDATE joined to the outcomes as an inline table, so each row costs the same whatever the
+   * batch size: the CASE-per-column form this replaces compared every row against every id (25 ms per
+   * 270-row batch on PostgreSQL). The ids are also listed on their own, so that the primary key is the
+   * way in even when stale statistics make the table look small (a hash join over the whole table was
+   * measured otherwise). The lease token is matched per row: a row whose lease was lost is left alone.
+   */
   private async updateDeliveries(manager: EntityManager, updates: readonly DeliveryUpdate[]): Promise<void> {
-    const p = this.sql.parameters();
-    // ELSE names the column itself: never taken (the WHERE admits only listed ids), it gives PostgreSQL
-    // the column's type for a CASE whose branches are all NULL. Numbers are written as literals: they
-    // are integers this module computed, and bound numbers inside CASE would need casts on PostgreSQL.
-    const byId = (column: string, value: (u: DeliveryUpdate) => string) =>
-      `${this.sql.column(column)} = CASE ${this.sql.column('id')} ${updates.map((u) => `WHEN ${p.add(u.delivery.id)} THEN ${value(u)}`).join(' ')} ELSE ${this.sql.column(column)} END`;
-    const integer = (value: number | null) => (value === null ? 'NULL' : String(Math.trunc(value)));
-    const text = (value: string | null, parameters: SqlParameters) => (value === null ? 'NULL' : parameters.add(value));
+    const c = (name: string) => this.sql.column(name);
+    const table = this.sql.table(WebhookDeliveryEntity);
+    const assign = (column: string) => `${c(column)} = v.${c(`new_${column}`)}`;
     const set = [
-      byId('status', (u) => text(u.change.status, p)),
-      byId('attempt_count', (u) => integer(u.change.attemptCount)),
-      byId('next_attempt_at', (u) => integer(u.change.nextAttemptAt)),
-      byId('last_status_code', (u) => integer(u.change.lastStatusCode)),
-      byId('last_error', (u) => text(u.change.lastError, p)),
-      byId('completed_at', (u) => integer(u.change.completedAt)),
-      `${this.sql.column('lease_token')} = NULL`,
-      `${this.sql.column('lease_until')} = NULL`,
-      `${this.sql.column('updated_at')} = ${integer(Date.now())}`,
-    ];
-    const ids = p.list(updates.map((u) => u.delivery.id));
-    const tokens = p.list(unique(updates.map((u) => u.delivery.leaseToken)));
-    await manager.query(
-      `UPDATE ${this.sql.table(WebhookDeliveryEntity)} SET ${set.join(', ')} WHERE ${this.sql.column('id')} IN (${ids}) AND ${this.sql.column('lease_token')} IN (${tokens})`,
-      p.values,
-    );
+      ...['status', 'attempt_count', 'next_attempt_at', 'last_status_code', 'last_error', 'completed_at'].map(assign),
+      `${c('lease_token')} = NULL`,
+      `${c('lease_until')} = NULL`,
+      `${c('updated_at')} = ${Math.trunc(Date.now())}`,
+    ].join(', ');
+    const match = `${table}.${c('id')} = v.${c('new_id')} AND ${table}.${c('lease_token')} = v.${c('new_lease_token')}`;
+    const type = this.dataSource.options.type;
+    if (type === 'postgres') {
+      // Arrays instead of a 250-branch UNION: a third of the time in PostgreSQL (measured: 3.6-5.7 ms
+      // against 8-10 ms per 250 rows), and one statement whatever the batch size.
+      const columns = ['id:varchar', 'lease_token:varchar', 'status:varchar', 'attempt_count:int', 'next_attempt_at:bigint', 'last_status_code:int', 'last_error:varchar', 'completed_at:bigint'];
+      const arrays = columns.map((column, n) => `$${n + 1}::${column.split(':')[1]}[]`).join(', ');
+      const names = columns.map((column) => c(`new_${column.split(':')[0]}`)).join(', ');
+      await manager.query(`UPDATE ${table} SET ${set} FROM unnest(${arrays}) AS v(${names}) WHERE ${match} AND ${table}.${c('id')} = ANY($1::varchar[])`, [
+        updates.map((u) => u.delivery.id),
+        updates.map((u) => u.delivery.leaseToken),
+        updates.map((u) => u.change.status),
+        updates.map((u) => whole(u.change.attemptCount)),
+        updates.map((u) => whole(u.change.nextAttemptAt)),
+        updates.map((u) => whole(u.change.lastStatusCode)),
+        updates.map((u) => u.change.lastError),
+        updates.map((u) => whole(u.change.completedAt)),
+      ]);
+      return;
+    }
+    const p = this.sql.parameters();
+    const mysql = type === 'mysql' || type === 'mariadb';
+    const [int, bigint] = mysql ? ['SIGNED', 'SIGNED'] : ['INTEGER', 'BIGINT'];
+    const integer = (value: number | null) => (value === null ? 'NULL' : String(whole(value)));
+    const text = (value: string | null) => (value === null ? 'NULL' : p.add(value));
+    // The first row names and types the columns (a column of NULLs has no type of its own). Numbers
+    // are literals (integers this module computed); strings are bound, in the order they appear.
+    const rows = updates.map(({ delivery, change }, i) => {
+      const col = (value: string, name: string, cast?: string) => (i > 0 ? value : `${cast ? `CAST(${value} AS ${cast})` : value} AS ${c(`new_${name}`)}`);
+      return `SELECT ${[
+        col(p.add(delivery.id), 'id'),
+        col(text(delivery.leaseToken), 'lease_token'),
+        col(text(change.status), 'status'),
+        col(integer(change.attemptCount), 'attempt_count', int),
+        col(integer(change.nextAttemptAt), 'next_attempt_at', bigint),
+        col(integer(change.lastStatusCode), 'last_status_code', int),
+        col(text(change.lastError), 'last_error'),
+        col(integer(change.completedAt), 'completed_at', bigint),
+      ].join(', ')}`;
+    });
+    const inline = `(${rows.join(' UNION ALL ')}) v`;
+    const byKey = () => `${table}.${c('id')} IN (${p.list(updates.map((u) => u.delivery.id))})`;
+    const statement = mysql
+      ? `UPDATE ${table} JOIN ${inline} ON ${match} SET ${set} WHERE ${byKey()}`
+      : `UPDATE ${table} SET ${set} FROM ${inline} WHERE ${match} AND ${byKey()}`;
+    await manager.query(statement, p.values);
   }
 }
 
 type ClaimRow = Record<string, string | number | boolean | null>;
+
+/** Times and counts this module computed can carry fractions (jittered delays); the columns are integers. */
+function whole(value: number): number;
+function whole(value: number | null): number | null;
+function whole(value: number | null): number | null {
+  return value === null ? null : Math.trunc(value);
+}
 
 const text = (value: ClaimRow[string]) => (value === null ? null : String(value));
 const integer = (value: ClaimRow[string]) => (value === null ? null : Number(value));
@@ -164,8 +214,4 @@ function toEndpoint(id: string, row: ClaimRow): ClaimedDelivery['endpoint'] {
     failingSince: integer(row.endpoint_failing_since),
     failureCount: Number(row.endpoint_failure_count),
   });
-}
-
-function unique<T>(values: T[]): T[] {
-  return [...new Set(values)];
 }

@@ -98,7 +98,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const endpointId = item.delivery.endpointId;
     if (!(await this.gate.enter(endpointId))) {
       const until = this.gate.retryAt(endpointId) + Math.round(Math.random() * 250);
-      await this.processor.defer(item.delivery, until);
+      this.processor.defer(item.delivery, until);
+      await this.recorder.ready();
       return;
     }
     await this.limiter.acquire();
@@ -107,7 +108,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
       this.limiter.release();
       this.gate.leave(endpointId, 'none', false);
-      await this.processor.defer(item.delivery, Date.now());
+      this.processor.defer(item.delivery, Date.now());
+      await this.recorder.ready();
       return;
     }
     this.gate.begin(endpointId);
@@ -117,7 +119,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         this.logger.error(`Delivery ${item.delivery.id} failed unexpectedly: ${(error as Error).message}`);
         return 'none' as const;
       })
-      .then((response) => this.gate.leave(endpointId, response))
+      .then(async (response) => {
+        this.gate.leave(endpointId, response);
+        await this.recorder.ready(); // the slot stays taken while the database is behind: bounded memory
+      })
       .finally(() => {
         this.limiter.release();
         this.inFlight.delete(running);

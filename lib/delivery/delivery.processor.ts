@@ -18,7 +18,9 @@ const MAX_ERROR_LENGTH = 1024;
 /**
  * Runs one attempt of one leased delivery: sign, send, judge, and hand the outcome to the recorder.
  * It returns once the outcome is handed in, not once it is committed: the lease keeps the delivery
- * safe until then, and a worker that dies in between sends it again (at least once).
+ * safe until then, and a worker that dies in between sends it again (at least once). Waiting for a
+ * backlogged recorder is the caller's business (`DeliveryRecorder.ready`), so that the time an
+ * endpoint is charged with is the time it took to answer.
  */
 @Injectable()
 export class DeliveryProcessor {
@@ -33,11 +35,11 @@ export class DeliveryProcessor {
   async process({ delivery, body, endpoint }: ClaimedDelivery, interrupt?: AbortSignal): Promise<EndpointResponse> {
     const now = Date.now();
     if (!endpoint || body === undefined) {
-      await this.handIn({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
+      this.handIn({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
       return 'none';
     }
     if (!endpoint.enabled) {
-      await this.handIn({ delivery, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
+      this.handIn({ delivery, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
       return 'none';
     }
 
@@ -48,7 +50,7 @@ export class DeliveryProcessor {
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);
     const pending = verdict.status === 'pending';
-    await this.handIn({
+    this.handIn({
       delivery,
       change: {
         status: verdict.status,
@@ -74,14 +76,13 @@ export class DeliveryProcessor {
   }
 
   /** Hands a delivery back untried, due at `until`: its endpoint is busy or backing off, or the worker stops. */
-  defer(delivery: LeasedDelivery, until: number): Promise<void> {
+  defer(delivery: LeasedDelivery, until: number): void {
     const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
     return this.handIn({ delivery, change, retryInMs: until - Date.now() });
   }
 
-  private async handIn(record: DeliveryRecord): Promise<void> {
+  private handIn(record: DeliveryRecord): void {
     this.recorder.record(record).catch(() => undefined); // the recorder logs; the lease covers the rest
-    await this.recorder.ready();
   }
 
   private headers(delivery: LeasedDelivery, endpoint: WebhookEndpointEntity, body: string, attempt: number, now: number) {

@@ -51,10 +51,26 @@ describe('EndpointGate', () => {
   it('turns a delivery away when the endpoint stays busy for maxWaitMs', async () => {
     const g = gate(20);
     await g.enter('a');
+    g.begin('a');
     await g.enter('a');
+    g.begin('a');
     expect(await g.enter('a')).toBe(false);
     g.leave('a', 'ok');
     expect(await g.enter('a')).toBe(true);
+  });
+
+  it('keeps a delivery waiting past maxWaitMs while the endpoint holds admitted deliveries that have not started', async () => {
+    const g = gate(20);
+    await g.enter('a');
+    g.begin('a');
+    await g.enter('a'); // admitted, still waiting for a worker slot: the worker is the bottleneck
+    let admitted: boolean | undefined;
+    const waiting = g.enter('a').then((value) => (admitted = value));
+    await new Promise((resolve) => setTimeout(resolve, 70));
+    expect(admitted).toBeUndefined();
+    g.leave('a', 'ok');
+    await waiting;
+    expect(admitted).toBe(true);
   });
 
   it('turns away those already waiting when the endpoint is shut out', async () => {
@@ -90,6 +106,7 @@ describe('EndpointGate', () => {
       () => now,
     );
     expect(await g.enter('a')).toBe(true);
+    g.begin('a');
     expect(await g.enter('a')).toBe(false);
   });
 

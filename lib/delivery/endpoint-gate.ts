@@ -68,11 +68,19 @@ export class EndpointGate {
     }
     if (this.isStuck(state)) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout;
+      const giveUp = () => {
+        // Some of this endpoint's admitted deliveries are still queued for a worker slot: the worker
+        // is saturated, not the endpoint, and deferring would only add a round trip through Redis.
+        if (state.inFlight > state.started.length && !this.isStuck(state) && !this.isOpen(state)) {
+          timer = setTimeout(giveUp, this.limits.maxWaitMs);
+          return;
+        }
         const index = state.waiting.indexOf(admit);
         if (index >= 0) state.waiting.splice(index, 1);
         resolve(false);
-      }, this.limits.maxWaitMs);
+      };
+      timer = setTimeout(giveUp, this.limits.maxWaitMs);
       const admit = (admitted: boolean) => {
         clearTimeout(timer);
         resolve(admitted);
