@@ -163,7 +163,7 @@ describe('WebhookPublisher', () => {
 
   it('wraps database failures in EmitFailedError', async () => {
     const error = await t.publisher
-      .emit('user.created', {}, { manager: { queryRunner: undefined, find: () => Promise.reject(new Error('connection refused')) } as any })
+      .emit('user.created', {}, { manager: { connection: t.dataSource, queryRunner: undefined, query: () => Promise.reject(new Error('connection refused')) } as any })
       .catch((e) => e);
     expect(error).toBeInstanceOf(EmitFailedError);
     expect(error.message).toBe('Webhook event was not stored: connection refused');

@@ -3,6 +3,11 @@ import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typ
 /** Bound parameters per statement, under SQLite's and PostgreSQL's limits with room to spare. */
 export const MAX_PARAMETERS = 16_000;
 
+/** A boolean column as a raw query returns it: true/false from PostgreSQL, 1/0 from MariaDB and SQLite. */
+export function rawBoolean(value: unknown): boolean {
+  return value === true || Number(value) === 1;
+}
+
 /** Collects bound values and hands out placeholders in the driver's own style ($1 or ?). */
 export class SqlParameters {
   readonly values: unknown[] = [];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { SqlWriter } from '../database/sql-writer.js';
+import { rawBoolean, SqlWriter } from '../database/sql-writer.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
@@ -201,14 +201,14 @@ function toClaimed(row: ClaimRow, token: string): ClaimedDelivery {
   return { delivery, body: text(row.body) ?? undefined, endpoint: row.endpoint_found === null ? undefined : toEndpoint(delivery.endpointId, row) };
 }
 
-/** The endpoint columns the sender needs; booleans arrive as 1/0 from MariaDB and SQLite. */
+/** The endpoint columns the sender needs. */
 function toEndpoint(id: string, row: ClaimRow): ClaimedDelivery['endpoint'] {
   const retired = text(row.endpoint_retired_secrets);
   return Object.assign(new WebhookEndpointEntity(), {
     id,
     ownerId: String(row.endpoint_owner_id),
     url: String(row.endpoint_url),
-    enabled: row.endpoint_enabled === true || Number(row.endpoint_enabled) === 1,
+    enabled: rawBoolean(row.endpoint_enabled),
     secret: String(row.endpoint_secret),
     retiredSecrets: retired === null ? null : JSON.parse(retired),
     failingSince: integer(row.endpoint_failing_since),
