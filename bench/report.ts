@@ -100,9 +100,25 @@ export function printHostLoad(results: ScenarioResult[]): string {
       return `  ${r.id.padEnd(3)} ${c.seconds.toFixed(1).padStart(6)} s   host busy ${c.hostBusyCores.toFixed(2)} cores, of which outside the bench ≥ ${c.foreignCores.toFixed(2)}${warning}`;
     });
   if (lines.length === 0) return '';
-  const out = ['CPU while each scenario ran (bench = its processes, PostgreSQL and Redis):', ...lines].join('\n');
+  const out = ['CPU while each scenario ran (bench = its processes, PostgreSQL and Redis):', ...lines, ...cpuPerDeliveryLines(results)].join('\n');
   console.log(out);
   return out;
+}
+
+/**
+ * Where a delivery's CPU goes, per process, in L and in the throughput runs: on a 2-core host the
+ * sum bounds the rate (2 cores ÷ µs per delivery), which is what puts P1 where it is against L.
+ */
+function cpuPerDeliveryLines(results: ScenarioResult[]): string[] {
+  const rows = results.flatMap((r) => {
+    const cpu = r.details?.cpuMicrosPerDelivery as Record<string, number> | null | undefined;
+    return cpu ? [[r.id, cpu] as const] : [];
+  });
+  if (rows.length === 0) return [];
+  const roles = [...new Set(rows.flatMap(([, cpu]) => Object.keys(cpu)))].filter((role) => role !== 'host busy' && role !== 'orchestrator').concat('host busy');
+  const header = `  ${'µs CPU per delivery'.padEnd(20)}${roles.map((role) => role.padStart(12)).join('')}`;
+  const body = rows.map(([id, cpu]) => `  ${id.padEnd(20)}${roles.map((role) => String(cpu[role] ?? '-').padStart(12)).join('')}`);
+  return ['', 'CPU per acknowledged delivery, by process (lower bounds; /proc ticks are 10 ms):', header, ...body];
 }
 
 export function writeResults(

@@ -1,6 +1,7 @@
 import type { EmitRun } from '../app-process.js';
 import type { Figure } from '../report.js';
 import { config } from '../config.js';
+import { cpuPerUnit, cpuSnapshot } from '../support/host-load.js';
 import { awaitAcks, withStack } from '../support/stack.js';
 import { paths, perSecond, rateFigure, type ScenarioContext } from './common.js';
 
@@ -26,8 +27,10 @@ export async function measureDeliveryThroughput(context: ScenarioContext, label:
     await stack.createEndpoints(OWNER, paths(group, endpoints));
     await stack.warmUp();
     const acks = awaitAcks(context.receiver, `/ok/${group}`, expected, 240_000);
+    const cpuBefore = cpuSnapshot();
     const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
     const acked = await acks;
+    const cpuMicrosPerDelivery = cpuPerUnit(cpuBefore, cpuSnapshot(), acked.unique);
     const db = await stack.schema.waitAllSucceeded(expected + config.warmupDeliveries, 60_000);
     const end = acked.reached ? acked.lastAt : acked.at;
     const rate = perSecond(acked.unique, burst.startAt, end);
@@ -47,6 +50,7 @@ export async function measureDeliveryThroughput(context: ScenarioContext, label:
         secondsToAllRowsSucceeded: db.at === null ? null : (db.at - burst.startAt) / 1_000,
         rowsByStatus: db.counts,
         rate,
+        cpuMicrosPerDelivery,
       },
     };
   });

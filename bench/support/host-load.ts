@@ -18,7 +18,7 @@ type Kind = 'bench' | 'postgres' | 'redis' | 'foreign';
 export interface CpuSnapshot {
   at: number;
   busyTicks: number;
-  processes: Map<number, { kind: Kind; ticks: number }>;
+  processes: Map<number, { kind: Kind; role: string; ticks: number }>;
 }
 
 export interface CpuShare {
@@ -36,7 +36,7 @@ export function cpuSnapshot(): CpuSnapshot | null {
     const fields = cpu.trim().split(/\s+/).slice(1).map(Number);
     const idle = fields[3] + (fields[4] ?? 0);
     const busyTicks = fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle;
-    const processes = new Map<number, { kind: Kind; ticks: number }>();
+    const processes: CpuSnapshot['processes'] = new Map();
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const pid = Number(entry);
@@ -45,7 +45,8 @@ export function cpuSnapshot(): CpuSnapshot | null {
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const ticks = Number(rest[11]) + Number(rest[12]); // utime + stime
-        processes.set(pid, { kind: classify(pid, comm), ticks });
+        const kind = classify(pid, comm);
+        processes.set(pid, { kind, role: kind === 'bench' ? benchRole(pid) : kind, ticks });
       } catch {
         // the process ended while we looked
       }
@@ -68,6 +69,37 @@ function classify(pid: number, comm: string): Kind {
     }
   }
   return 'foreign';
+}
+
+/** Which bench process this is: its script, and for an app process its role (worker or emitter). */
+function benchRole(pid: number): string {
+  if (pid === process.pid) return 'orchestrator';
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('receiver.js')) return 'receiver';
+    if (cmdline.includes('limit.js')) return 'bare loop';
+    const app = /BENCH_APP=(\{[^\0]*\})/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'));
+    return app ? (JSON.parse(app[1]) as { role: string }).role : 'other bench';
+  } catch {
+    return 'other bench';
+  }
+}
+
+/**
+ * CPU microseconds per unit of work (a delivery) spent by each kind of process between two snapshots:
+ * what a delivery costs the receiver, the worker, PostgreSQL, Redis... Processes that exit in between
+ * are not seen (short-lived PostgreSQL backends), so the figures are lower bounds.
+ */
+export function cpuPerUnit(from: CpuSnapshot | null, to: CpuSnapshot | null, units: number): Record<string, number> | null {
+  if (!from || !to || units <= 0) return null;
+  const byRole: Record<string, number> = {};
+  for (const [pid, now] of to.processes) {
+    const delta = now.ticks - (from.processes.get(pid)?.ticks ?? 0);
+    if (delta > 0) byRole[now.role] = (byRole[now.role] ?? 0) + delta;
+  }
+  const perUnit = (ticks: number) => Math.round(((ticks / TICKS_PER_SECOND) * 1e6) / units);
+  const result = Object.fromEntries(Object.entries(byRole).map(([role, ticks]) => [role, perUnit(ticks)]));
+  return { ...result, 'host busy': perUnit(to.busyTicks - from.busyTicks) };
 }
 
 export function cpuShare(from: CpuSnapshot | null, to: CpuSnapshot | null): CpuShare | null {
