@@ -86,14 +86,16 @@ describe('DeliveryStore', () => {
     await t.dataSource.query(`ANALYZE ${table}`);
     const ids = await pendingDeliveries(2_000);
     const statements: Array<[string, unknown[]]> = [];
-    const query = jest.spyOn(t.dataSource, 'query').mockImplementation(async (sql: string, parameters?: unknown[]) => {
+    // Capture the claim's statement instead of running it (jest.spyOn is not there in ESM mode).
+    const query = t.dataSource.query;
+    t.dataSource.query = (async (sql: string, parameters?: unknown[]) => {
       statements.push([sql, parameters ?? []]);
       return [];
-    });
+    }) as typeof query;
     try {
       await store.claim(ids.slice(0, 50), LEASE_MS);
     } finally {
-      query.mockRestore();
+      t.dataSource.query = query;
     }
     const [[sql, parameters]] = statements;
     const plan = JSON.stringify(await t.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters));

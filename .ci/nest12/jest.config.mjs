@@ -7,7 +7,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
   moduleNameMapper: {
-    '^(\\.{1,2}/)+lib/index\\.js$': '<rootDir>/dist/esm/index.js',
+    // A spec that reaches past the public API (the delivery store's) gets the built module too.
+    '^(?:\\.\\./)+lib/(.*)\\.js$': '<rootDir>/dist/esm/$1.js',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 60_000,
