@@ -109,13 +109,16 @@ export function printHostLoad(results: ScenarioResult[]): string {
  * Where a delivery's CPU goes, per process, in L and in the throughput runs: on a 2-core host the
  * sum bounds the rate (2 cores ÷ µs per delivery), which is what puts P1 where it is against L.
  */
+const ROLE_ORDER = ['receiver', 'bare loop', 'worker', 'emitter', 'postgres', 'redis', 'foreign'];
+
 function cpuPerDeliveryLines(results: ScenarioResult[]): string[] {
   const rows = results.flatMap((r) => {
     const cpu = r.details?.cpuMicrosPerDelivery as Record<string, number> | null | undefined;
     return cpu ? [[r.id, cpu] as const] : [];
   });
   if (rows.length === 0) return [];
-  const roles = [...new Set(rows.flatMap(([, cpu]) => Object.keys(cpu)))].filter((role) => role !== 'host busy' && role !== 'orchestrator').concat('host busy');
+  const seen = new Set(rows.flatMap(([, cpu]) => Object.keys(cpu)));
+  const roles = ROLE_ORDER.filter((role) => seen.has(role)).concat([...seen].filter((role) => !ROLE_ORDER.includes(role) && role !== 'orchestrator' && role !== 'host busy'), 'host busy');
   const header = `  ${'µs CPU per delivery'.padEnd(20)}${roles.map((role) => role.padStart(12)).join('')}`;
   const body = rows.map(([id, cpu]) => `  ${id.padEnd(20)}${roles.map((role) => String(cpu[role] ?? '-').padStart(12)).join('')}`);
   return ['', 'CPU per acknowledged delivery, by process (lower bounds; /proc ticks are 10 ms):', header, ...body];
