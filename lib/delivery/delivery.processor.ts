@@ -78,7 +78,7 @@ export class DeliveryProcessor {
   /** Hands a delivery back untried, due at `until`: its endpoint is busy or backing off, or the worker stops. */
   defer(delivery: LeasedDelivery, until: number): void {
     const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
-    return this.handIn({ delivery, change, retryInMs: until - Date.now() });
+    this.handIn({ delivery, change, retryInMs: until - Date.now() });
   }
 
   private handIn(record: DeliveryRecord): void {
