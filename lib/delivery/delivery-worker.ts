@@ -97,9 +97,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private async dispatch(item: ClaimedDelivery): Promise<void> {
     const endpointId = item.delivery.endpointId;
     if (!(await this.gate.enter(endpointId))) {
-      const until = this.gate.retryAt(endpointId) + Math.round(Math.random() * 250);
-      this.processor.defer(item.delivery, until);
-      await this.recorder.ready();
+      await this.handBack(item, this.gate.retryAt(endpointId) + Math.round(Math.random() * 250));
       return;
     }
     await this.limiter.acquire();
@@ -108,8 +106,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
       this.limiter.release();
       this.gate.leave(endpointId, 'none', false);
-      this.processor.defer(item.delivery, Date.now());
-      await this.recorder.ready();
+      await this.handBack(item, Date.now());
       return;
     }
     this.gate.begin(endpointId);
@@ -128,6 +125,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         this.inFlight.delete(running);
       });
     this.inFlight.add(running);
+  }
+
+  /** Defers a delivery untried, due at `until`; like a finished one, it waits while the recorder is behind. */
+  private async handBack(item: ClaimedDelivery, until: number): Promise<void> {
+    this.processor.defer(item.delivery, until);
+    await this.recorder.ready();
   }
 
   /** Holds a new job back while enough claimed deliveries are already waiting for a slot. */
