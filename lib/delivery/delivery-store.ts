@@ -91,12 +91,14 @@ export class DeliveryStore {
         select.values,
       );
     }
-    return rows.map((row) => toClaimed(row, token));
+    // Deliveries of one endpoint share one endpoint object: it is read (and its secrets opened) once per claim.
+    const endpoints = new Map<string, ClaimedDelivery['endpoint']>();
+    return rows.map((row) => toClaimed(row, token, endpoints));
   }
 
   /**
    * Applies many outcomes in one short transaction: one multi-row INSERT for the attempts and one
-   * UPDATE (a CASE per column) for the deliveries. Rows whose lease was lost meanwhile are skipped.
+   * UPDATE for the deliveries (see `updateDeliveries`). Rows whose lease was lost meanwhile are skipped.
    */
   async apply(updates: readonly DeliveryUpdate[]): Promise<void> {
     if (updates.length === 0) return;
@@ -130,9 +132,18 @@ export class DeliveryStore {
     if (type === 'postgres') {
       // Arrays instead of a 250-branch UNION: a third of the time in PostgreSQL (measured: 3.6-5.7 ms
       // against 8-10 ms per 250 rows), and one statement whatever the batch size.
-      const columns = ['id:varchar', 'lease_token:varchar', 'status:varchar', 'attempt_count:int', 'next_attempt_at:bigint', 'last_status_code:int', 'last_error:varchar', 'completed_at:bigint'];
-      const arrays = columns.map((column, n) => `$${n + 1}::${column.split(':')[1]}[]`).join(', ');
-      const names = columns.map((column) => c(`new_${column.split(':')[0]}`)).join(', ');
+      const columns = [
+        ['id', 'varchar'],
+        ['lease_token', 'varchar'],
+        ['status', 'varchar'],
+        ['attempt_count', 'int'],
+        ['next_attempt_at', 'bigint'],
+        ['last_status_code', 'int'],
+        ['last_error', 'varchar'],
+        ['completed_at', 'bigint'],
+      ];
+      const arrays = columns.map(([, type], n) => `$${n + 1}::${type}[]`).join(', ');
+      const names = columns.map(([name]) => c(`new_${name}`)).join(', ');
       await manager.query(`UPDATE ${table} SET ${set} FROM unnest(${arrays}) AS v(${names}) WHERE ${match} AND ${table}.${c('id')} = ANY($1::varchar[])`, [
         updates.map((u) => u.delivery.id),
         updates.map((u) => u.delivery.leaseToken),
@@ -186,7 +197,7 @@ function whole(value: number | null): number | null {
 const text = (value: ClaimRow[string]) => (value === null ? null : String(value));
 const integer = (value: ClaimRow[string]) => (value === null ? null : Number(value));
 
-function toClaimed(row: ClaimRow, token: string): ClaimedDelivery {
+function toClaimed(row: ClaimRow, token: string, endpoints: Map<string, ClaimedDelivery['endpoint']>): ClaimedDelivery {
   const delivery = {
     id: String(row.id),
     eventId: String(row.event_id),
@@ -198,7 +209,8 @@ function toClaimed(row: ClaimRow, token: string): ClaimedDelivery {
     leaseToken: token,
     leaseUntil: Number(row.lease_until),
   };
-  return { delivery, body: text(row.body) ?? undefined, endpoint: row.endpoint_found === null ? undefined : toEndpoint(delivery.endpointId, row) };
+  if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId)) endpoints.set(delivery.endpointId, toEndpoint(delivery.endpointId, row));
+  return { delivery, body: text(row.body) ?? undefined, endpoint: endpoints.get(delivery.endpointId) };
 }
 
 /** The endpoint columns the sender needs. */

@@ -2,12 +2,21 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const SEALED_PREFIX = 'enc:v1:';
 
+/** Endpoints whose opened secrets are kept (about 100 bytes each). */
+const OPENED_SECRETS_KEPT = 10_000;
+
 /**
  * Encrypts endpoint secrets at rest with AES-256-GCM when the host gives a key; without a key,
  * secrets are stored as they are. Reading accepts both forms, so turning encryption on later
  * keeps existing endpoints working.
  */
 export class SecretCipher {
+  /**
+   * Opened secrets by their sealed form (unique per sealing, thanks to the IV): a worker signs every
+   * delivery, and decrypting per delivery was work repeated for each of an endpoint's deliveries.
+   */
+  private readonly opened = new Map<string, string>();
+
   constructor(private readonly key: Buffer | null) {}
 
   seal(secret: string): string {
@@ -21,10 +30,16 @@ export class SecretCipher {
   open(stored: string): string {
     if (!stored.startsWith(SEALED_PREFIX)) return stored;
     if (!this.key) throw new Error('an endpoint secret is encrypted but security.encryptionKey is not set');
-    const [iv, tag, ciphertext] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    let secret = this.opened.get(stored);
+    if (secret === undefined) {
+      const [iv, tag, ciphertext] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64'));
+      const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
+      decipher.setAuthTag(tag);
+      secret = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+      if (this.opened.size >= OPENED_SECRETS_KEPT) this.opened.clear(); // bounded; refilled as endpoints are used
+      this.opened.set(stored, secret);
+    }
+    return secret;
   }
 }
 
