@@ -64,7 +64,7 @@ export class EventBatcher {
   /** Stores events (one statement where the database allows, else a transaction), then queues their deliveries. */
   private async store(events: PreparedEvent[]): Promise<WrittenEvents> {
     const written =
-      (await this.writer.writeInOneStatement(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
+      (await this.writer.writeOnPostgres(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
     await this.queue.enqueueCommitted(written.pendingDeliveryIds);
     return written;
   }
