@@ -45,8 +45,7 @@ export function cpuSnapshot(): CpuSnapshot | null {
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const ticks = Number(rest[11]) + Number(rest[12]); // utime + stime
-        const kind = classify(pid, comm);
-        processes.set(pid, { kind, role: kind === 'bench' ? benchRole(pid) : kind, ticks });
+        processes.set(pid, { ...classify(pid, comm), ticks });
       } catch {
         // the process ended while we looked
       }
@@ -57,32 +56,36 @@ export function cpuSnapshot(): CpuSnapshot | null {
   }
 }
 
-function classify(pid: number, comm: string): Kind {
-  if (comm.startsWith('postgres')) return 'postgres';
-  if (comm.startsWith('redis-server')) return 'redis';
-  if (pid === process.pid) return 'bench';
+/** Whose a process is, and for the bench's own, which one (its script, or an app's `BENCH_APP` role). */
+function classify(pid: number, comm: string): { kind: Kind; role: string } {
+  if (comm.startsWith('postgres')) return { kind: 'postgres', role: 'postgres' };
+  if (comm.startsWith('redis-server')) return { kind: 'redis', role: 'redis' };
+  if (pid === process.pid) return { kind: 'bench', role: 'orchestrator' };
   if (comm === 'node' || comm.startsWith('node')) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BENCH_DIR)) return 'bench';
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(BENCH_DIR)) return { kind: 'bench', role: benchRole(pid, cmdline) };
     } catch {
       // gone
     }
   }
-  return 'foreign';
+  return { kind: 'foreign', role: 'foreign' };
 }
 
-/** Which bench process this is: its script, and for an app process its role (worker or emitter). */
-function benchRole(pid: number): string {
-  if (pid === process.pid) return 'orchestrator';
+function benchRole(pid: number, cmdline: string): string {
+  if (cmdline.includes('receiver.js')) return 'receiver';
+  if (cmdline.includes('limit.js')) return 'bare loop';
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('receiver.js')) return 'receiver';
-    if (cmdline.includes('limit.js')) return 'bare loop';
     const app = /BENCH_APP=(\{[^\0]*\})/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'));
     return app ? (JSON.parse(app[1]) as { role: string }).role : 'other bench';
   } catch {
     return 'other bench';
   }
+}
+
+/** Each process's CPU ticks between two snapshots (processes that exited in between are not seen). */
+function* tickDeltas(from: CpuSnapshot, to: CpuSnapshot): Generator<[number, { kind: Kind; role: string }, number]> {
+  for (const [pid, now] of to.processes) yield [pid, now, now.ticks - (from.processes.get(pid)?.ticks ?? 0)];
 }
 
 /**
@@ -93,9 +96,8 @@ function benchRole(pid: number): string {
 export function cpuPerUnit(from: CpuSnapshot | null, to: CpuSnapshot | null, units: number): Record<string, number> | null {
   if (!from || !to || units <= 0) return null;
   const byRole: Record<string, number> = {};
-  for (const [pid, now] of to.processes) {
-    const delta = now.ticks - (from.processes.get(pid)?.ticks ?? 0);
-    if (delta > 0) byRole[now.role] = (byRole[now.role] ?? 0) + delta;
+  for (const [, { role }, delta] of tickDeltas(from, to)) {
+    if (delta > 0) byRole[role] = (byRole[role] ?? 0) + delta;
   }
   const perUnit = (ticks: number) => Math.round(((ticks / TICKS_PER_SECOND) * 1e6) / units);
   const result = Object.fromEntries(Object.entries(byRole).map(([role, ticks]) => [role, perUnit(ticks)]));
@@ -108,10 +110,9 @@ export function cpuShare(from: CpuSnapshot | null, to: CpuSnapshot | null): CpuS
   const cores = (ticks: number) => ticks / TICKS_PER_SECOND / seconds;
   const sums: Record<Kind, number> = { bench: 0, postgres: 0, redis: 0, foreign: 0 };
   const foreign: Array<[number, number]> = [];
-  for (const [pid, now] of to.processes) {
-    const delta = now.ticks - (from.processes.get(pid)?.ticks ?? 0);
-    sums[now.kind] += delta;
-    if (now.kind === 'foreign' && delta > 0) foreign.push([pid, delta]);
+  for (const [pid, { kind }, delta] of tickDeltas(from, to)) {
+    sums[kind] += delta;
+    if (kind === 'foreign' && delta > 0) foreign.push([pid, delta]);
   }
   foreign.sort((a, b) => b[1] - a[1]);
   return {
