@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { rawBoolean, SqlWriter } from '../database/sql-writer.js';
+import { SqlWriter } from '../database/sql-writer.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
+import { ENDPOINT_SNAPSHOT_COLUMNS, endpointSnapshot, type RawValue } from './endpoint-snapshot.js';
 
 /** The part of a delivery row the pipeline reads once it holds the lease. */
 export type LeasedDelivery = Pick<
@@ -35,7 +36,6 @@ export interface DeliveryUpdate {
 const EARLY_TOLERANCE_MS = 1_000;
 
 const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
-const ENDPOINT_COLUMNS = ['owner_id', 'url', 'enabled', 'secret', 'retired_secrets', 'failing_since', 'failure_count'];
 
 /** Rows per batched UPDATE outside PostgreSQL: up to five bound parameters each; SQLite takes 500 terms in a UNION. */
 const UPDATE_CHUNK = 250;
@@ -61,7 +61,7 @@ export class DeliveryStore {
   async claim(ids: readonly string[], leaseMs: number): Promise<ClaimedDelivery[]> {
     if (ids.length === 0) return [];
     const now = Date.now();
-    const token = randomBytes(12).toString('base64url');
+    const token = newLeaseToken();
     const c = (name: string) => this.sql.column(name);
     const p = this.sql.parameters();
     // Which of the named deliveries may be taken is tested inside a CASE, where no index can serve it,
@@ -75,7 +75,7 @@ export class DeliveryStore {
       `AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)}) THEN 1 ELSE 0 END = 1`;
     const joined = (from: string) =>
       `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, ` +
-      `${ENDPOINT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
+      `${ENDPOINT_SNAPSHOT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
       `FROM ${from} d ` +
       `LEFT JOIN ${this.sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
       `LEFT JOIN ${this.sql.table(WebhookEndpointEntity)} w ON w.${c('id')} = d.${c('endpoint_id')}`;
@@ -185,7 +185,12 @@ export class DeliveryStore {
   }
 }
 
-type ClaimRow = Record<string, string | number | boolean | null>;
+type ClaimRow = Record<string, RawValue>;
+
+/** Names one lease: every write of the delivery's outcome must present it. */
+export function newLeaseToken(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 /** Times and counts this module computed can carry fractions (jittered delays); the columns are integers. */
 function whole(value: number): number;
@@ -209,21 +214,6 @@ function toClaimed(row: ClaimRow, token: string, endpoints: Map<string, ClaimedD
     leaseToken: token,
     leaseUntil: Number(row.lease_until),
   };
-  if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId)) endpoints.set(delivery.endpointId, toEndpoint(delivery.endpointId, row));
+  if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId)) endpoints.set(delivery.endpointId, endpointSnapshot(delivery.endpointId, row, 'endpoint_'));
   return { delivery, body: text(row.body) ?? undefined, endpoint: endpoints.get(delivery.endpointId) };
-}
-
-/** The endpoint columns the sender needs. */
-function toEndpoint(id: string, row: ClaimRow): ClaimedDelivery['endpoint'] {
-  const retired = text(row.endpoint_retired_secrets);
-  return Object.assign(new WebhookEndpointEntity(), {
-    id,
-    ownerId: String(row.endpoint_owner_id),
-    url: String(row.endpoint_url),
-    enabled: rawBoolean(row.endpoint_enabled),
-    secret: String(row.endpoint_secret),
-    retiredSecrets: retired === null ? null : JSON.parse(retired),
-    failingSince: integer(row.endpoint_failing_since),
-    failureCount: Number(row.endpoint_failure_count),
-  });
 }

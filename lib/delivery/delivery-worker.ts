@@ -7,9 +7,10 @@ import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { DeliveryQueue, type DeliveryJob } from './delivery-queue.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { DeliveryStore, type ClaimedDelivery } from './delivery-store.js';
+import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from './delivery-store.js';
 import { DeliveryProcessor } from './delivery.processor.js';
 import { DEFAULT_GATE_LIMITS, EndpointGate } from './endpoint-gate.js';
+import type { LocalLease, LocalWorker } from './local-handoff.js';
 import { WebhookSender } from './webhook-sender.js';
 
 /** Bull jobs taken at once; each only claims its batch and hands it on, so a few suffice. */
@@ -23,9 +24,11 @@ const DATABASE_RETRY_MS = 5_000;
  * database lease, not Redis, guards each delivery, so a slow receiver never pins a Bull job, and a
  * worker that dies mid-send leaves a lease the reconciler sees expire. Claimed deliveries wait in
  * memory for their endpoint and for a free slot; new jobs are taken only while few are waiting.
+ * Deliveries emitted in this same process may arrive already leased instead (`LocalHandoff`), within
+ * the same bound.
  */
 @Injectable()
-export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, LocalWorker {
   private readonly logger = new Logger('WebhookDeliveryWorker');
   private readonly limiter: ConcurrencyLimiter;
   private readonly gate: EndpointGate;
@@ -34,6 +37,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private waiting = 0;
   private readonly roomWaiters: Array<() => void> = [];
   private stopping = false;
+  private started = false;
   /** Aborts requests still in flight when the shutdown grace runs out. */
   private readonly shutdown = new AbortController();
 
@@ -60,6 +64,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   onApplicationBootstrap(): void {
+    this.started = true;
     this.queue.queue
       .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data?.ids ?? []))
       .catch((error) => this.logger.error(`Delivery worker stopped: ${(error as Error).message}`));
@@ -82,15 +87,33 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.queue.enqueueCommitted(wanted, DATABASE_RETRY_MS);
       return;
     }
-    for (const item of claimed) {
-      this.waiting++;
+    this.waiting += claimed.length;
+    this.adopt(claimed);
+  }
+
+  reserve(count: number): LocalLease | null {
+    const room = this.started && !this.stopping ? Math.min(count, this.maxWaiting - this.waiting) : 0;
+    if (room <= 0) return null;
+    this.waiting += room;
+    return { token: newLeaseToken(), until: Math.trunc(Date.now() + this.leaseMs), count: room };
+  }
+
+  release(count: number): void {
+    for (let i = 0; i < count; i++) this.leaveWaiting();
+  }
+
+  /** Starts deliveries this worker holds the lease on; each was counted as waiting when it was taken. */
+  adopt(items: ClaimedDelivery[]): void {
+    for (const item of items) {
       void this.dispatch(item)
         .catch((error) => this.logger.error(`Could not dispatch delivery ${item.delivery.id}: ${(error as Error).message}`))
-        .finally(() => {
-          this.waiting--;
-          this.roomWaiters.shift()?.();
-        });
+        .finally(() => this.leaveWaiting());
     }
+  }
+
+  private leaveWaiting(): void {
+    this.waiting--;
+    this.roomWaiters.shift()?.();
   }
 
   /** Resolves once the delivery has started, or was put off because its endpoint is busy or backing off. */

@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { DeliveryWorker } from '../delivery/delivery-worker.js';
+import { LocalHandoff } from '../delivery/local-handoff.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 import { EmitFailedError } from '../webhooks.errors.js';
 import { EventWriter, type PreparedEvent, type WrittenEvents } from './event-writer.js';
@@ -32,6 +34,8 @@ export class EventBatcher {
     private readonly transactions: WriteTransactions,
     private readonly queue: DeliveryQueue,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    /** Present when this process delivers too (`processor: true`). */
+    @Optional() private readonly worker?: DeliveryWorker,
   ) {}
 
   /** Resolves with the event ids (in input order) once stored and handed to the queue. */
@@ -61,10 +65,22 @@ export class EventBatcher {
     return this.waiting.splice(0, count);
   }
 
-  /** Stores events (one statement where the database allows, else a transaction), then queues their deliveries. */
+  /**
+   * Stores events (one statement where the database allows, else a transaction), then starts the
+   * deliveries this process's worker took and queues the rest.
+   */
   private async store(events: PreparedEvent[]): Promise<WrittenEvents> {
-    const written =
-      (await this.writer.writeOnPostgres(this.dataSource, events)) ?? (await this.transactions.run((manager) => this.writer.write(manager, events)));
+    const handoff = this.worker ? new LocalHandoff(this.worker) : undefined;
+    let written: WrittenEvents;
+    try {
+      written =
+        (await this.writer.writeOnPostgres(this.dataSource, events, handoff)) ??
+        (await this.transactions.run((manager) => this.writer.write(manager, events, handoff)));
+    } catch (error) {
+      handoff?.cancel();
+      throw error;
+    }
+    handoff?.start();
     await this.queue.enqueueCommitted(written.pendingDeliveryIds);
     return written;
   }

@@ -117,6 +117,36 @@ describe('delivery guarantees under faults', () => {
     }
   });
 
+  it(`loses nothing when a process that emits and delivers is killed with SIGKILL, leases on its own emits included`, async () => {
+    const api = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const owner = uniqueOwner();
+    const worker = { database: database.options, redisUrl: redis.url, webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: api.queueName, authenticate: undefined } };
+    let host: WorkerProcess | undefined;
+    let second: WorkerProcess | undefined;
+    try {
+      await api.api(owner).post('/v1/webhooks').send({ url: receiver.url('/host-killed'), events: ['*'] }).expect(201);
+      host = await WorkerProcess.start({ ...worker, emit: { ownerId: owner, type: 'order.paid', count: 2 * BURST, pauseMs: 25 } });
+      await waitFor('some deliveries before the kill', () => receiver.at('/host-killed').length >= 300);
+      await host.kill();
+      const killedAt = receiver.at('/host-killed').length;
+      const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
+      const leased = await deliveries.createQueryBuilder('d').where('d.status = :pending AND d.lease_token IS NOT NULL', { pending: 'pending' }).getCount();
+      const stored = await deliveries.count();
+      const jobs = Number(await redis.command('GET', `bull:${api.queueName}:id`));
+      // Through Redis alone, each batch of 50 would have cost at least one job: most went to its own worker.
+      expect(jobs).toBeLessThan(stored / 50 / 2);
+      expect(leased).toBeGreaterThan(0);
+      second = await WorkerProcess.start(worker);
+      const ids = (await api.dataSource.getRepository(WebhookEventEntity).find({ select: { id: true }, where: { ownerId: owner } })).map((event) => event.id);
+      expect(ids).toHaveLength(stored);
+      await expectNothingLost(api, receiver, '/host-killed', ids, `kill -9 of a host emitting and delivering after ${killedAt} deliveries (${stored} stored, ${leased} leased to it, ${jobs} Redis jobs)`);
+    } finally {
+      await host?.kill();
+      await second?.stop();
+      await api.close();
+    }
+  });
+
   it('repairs a commit that never reached Redis (the emitter died, or Redis was away, before queueing)', async () => {
     // Nothing listens there: every enqueue fails at once, as if the process had died right after commit.
     const deadRedis = { host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null };

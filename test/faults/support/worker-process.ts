@@ -7,6 +7,8 @@ export interface WorkerConfig {
   database: DataSourceOptions;
   redisUrl: string;
   webhooks: Partial<WebhooksModuleRootOptions>;
+  /** Also emit `count` events, 50 every `pauseMs`, as soon as it is up (it delivers what it emitted itself). */
+  emit?: { ownerId: string; type: string; count: number; pauseMs: number };
 }
 
 /** A worker in a child process, so a test can `kill -9` it mid-burst and start another. */

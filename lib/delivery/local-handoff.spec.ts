@@ -1,0 +1,80 @@
+import { newDelivery } from '../publisher/event-writer.js';
+import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
+import type { ClaimedDelivery } from './delivery-store.js';
+import { LocalHandoff, type LocalLease, type LocalWorker } from './local-handoff.js';
+
+/** A worker with `room` free places that records what it is given. */
+class RecordingWorker implements LocalWorker {
+  reserved = 0;
+  adopted: ClaimedDelivery[] = [];
+  private leases = 0;
+
+  constructor(private room: number) {}
+
+  reserve(count: number): LocalLease | null {
+    const granted = Math.min(count, this.room);
+    if (granted === 0) return null;
+    this.room -= granted;
+    this.reserved += granted;
+    return { token: `lease-${++this.leases}`, until: 5_000, count: granted };
+  }
+
+  release(count: number): void {
+    this.room += count;
+    this.reserved -= count;
+  }
+
+  adopt(items: ClaimedDelivery[]): void {
+    this.adopted.push(...items);
+  }
+}
+
+describe('LocalHandoff', () => {
+  const event = { id: 'evt_1', type: 'user.created', createdAt: 1_000 };
+  const endpoint = Object.assign(new WebhookEndpointEntity(), { id: 'ep_1' });
+  const deliveries = () => [newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_2', false), newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_1', true)];
+  const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) => handoff.lease(rows, () => '{"id":"evt_1"}', () => endpoint);
+
+  it('leases only pending deliveries, no more than the worker has room for, and starts them after the commit', () => {
+    const worker = new RecordingWorker(2);
+    const handoff = new LocalHandoff(worker);
+    const rows = deliveries();
+    lease(handoff, rows);
+
+    expect(rows.map((row) => row.leaseToken)).toEqual(['lease-1', null, 'lease-1', null]);
+    expect(rows[0].leaseUntil).toBe(5_000);
+    expect(rows[1]).toMatchObject({ status: 'skipped', leaseUntil: null });
+    expect(worker.adopted).toEqual([]);
+
+    handoff.start();
+    expect(worker.adopted.map((item) => item.delivery.id)).toEqual([rows[0].id, rows[2].id]);
+    expect(worker.adopted[0]).toMatchObject({ body: '{"id":"evt_1"}', endpoint, delivery: { leaseToken: 'lease-1', leaseUntil: 5_000, attemptCount: 0 } });
+    expect(worker.reserved).toBe(2);
+  });
+
+  it('gives the room back when the write fails, and when a retried write leases again', () => {
+    const worker = new RecordingWorker(3);
+    const handoff = new LocalHandoff(worker);
+    lease(handoff, deliveries());
+    expect(worker.reserved).toBe(3);
+    const retried = deliveries();
+    lease(handoff, retried);
+    expect(worker.reserved).toBe(3);
+    expect(retried.filter((row) => row.leaseToken === 'lease-2')).toHaveLength(3);
+
+    handoff.cancel();
+    expect(worker.reserved).toBe(0);
+    handoff.start();
+    expect(worker.adopted).toEqual([]);
+  });
+
+  it('leaves everything unleased when the worker has no room', () => {
+    const worker = new RecordingWorker(0);
+    const handoff = new LocalHandoff(worker);
+    const rows = deliveries();
+    lease(handoff, rows);
+    expect(rows.every((row) => row.leaseToken === null)).toBe(true);
+    handoff.start();
+    expect(worker.adopted).toEqual([]);
+  });
+});
