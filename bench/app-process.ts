@@ -19,11 +19,11 @@ import { percentile } from './support/stats.js';
  * One Nest application using the module the way a host would: its own TypeORM data source and Bull
  * connection, `controllers: false`. As a `worker` it runs the delivery processor and nothing else; as
  * an `emitter` (`processor: false`) it creates endpoints and emits on command, so emitting and
- * delivering never share an event loop.
+ * delivering never share an event loop; as an `app` it emits and delivers, the module's default.
  */
 
 export interface AppSettings {
-  role: 'worker' | 'emitter';
+  role: 'worker' | 'emitter' | 'app';
   databaseUrl: string;
   redisUrl: string;
   schema: string;
@@ -80,7 +80,7 @@ if (settings.sampleMs) startSampling(settings.sampleMs);
     WebhooksModule.forRoot({
       queueName: settings.queueName,
       controllers: false,
-      processor: settings.role === 'worker',
+      processor: settings.role !== 'emitter',
       security: { allowHttp: true, allowPrivateNetworks: true },
       delivery: { concurrency: settings.concurrency, ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}) },
     }),

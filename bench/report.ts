@@ -109,12 +109,14 @@ export function printHostLoad(results: ScenarioResult[]): string {
  * Where a delivery's CPU goes, per process, in L and in the throughput runs: on a 2-core host the
  * sum bounds the rate (2 cores ÷ µs per delivery), which is what puts P1 where it is against L.
  */
-const ROLE_ORDER = ['receiver', 'bare loop', 'worker', 'emitter', 'postgres', 'redis', 'foreign'];
+const ROLE_ORDER = ['receiver', 'bare loop', 'worker', 'emitter', 'app', 'postgres', 'redis', 'foreign'];
 
 function cpuPerDeliveryLines(results: ScenarioResult[]): string[] {
+  type Cpu = Record<string, number> | null | undefined;
   const rows = results.flatMap((r) => {
-    const cpu = r.details?.cpuMicrosPerDelivery as Record<string, number> | null | undefined;
-    return cpu ? [[r.id, cpu] as const] : [];
+    const cpu = r.details?.cpuMicrosPerDelivery as Cpu;
+    const oneProcess = (r.details?.oneProcess as { cpuMicrosPerDelivery?: Cpu } | undefined)?.cpuMicrosPerDelivery;
+    return [...(cpu ? [[r.id, cpu] as const] : []), ...(oneProcess ? [[`${r.id} one process`, oneProcess] as const] : [])];
   });
   if (rows.length === 0) return [];
   const seen = new Set(rows.flatMap(([, cpu]) => Object.keys(cpu)));

@@ -15,15 +15,21 @@ export interface ThroughputMeasurement {
 
 /**
  * Events emitted as fast as possible (`emitMany` batches from the emitter process) to 10 endpoints
- * while `workers` worker processes deliver them; the clock runs from the first emit to the last new
- * 2xx the receiver sends, and every row is then checked to be `succeeded` in the database.
+ * while `workers` worker processes deliver them (and the emitter too, with `emitterDelivers`); the
+ * clock runs from the first emit to the last new 2xx the receiver sends, and every row is then checked
+ * to be `succeeded` in the database.
  */
-export async function measureDeliveryThroughput(context: ScenarioContext, label: string, workers: number): Promise<ThroughputMeasurement> {
+export async function measureDeliveryThroughput(
+  context: ScenarioContext,
+  label: string,
+  topology: { workers: number; emitterDelivers?: boolean },
+): Promise<ThroughputMeasurement> {
   const group = label.toLowerCase();
+  const { workers, emitterDelivers = false } = topology;
   const { endpoints, deliveries } = config.p1;
   const events = Math.ceil(deliveries / endpoints);
   const expected = events * endpoints;
-  return withStack(context.receiver, label, { workers }, async (stack) => {
+  return withStack(context.receiver, label, { workers, emitterDelivers }, async (stack) => {
     await stack.createEndpoints(OWNER, paths(group, endpoints));
     await stack.warmUp();
     const acks = awaitAcks(context.receiver, `/ok/${group}`, expected, 240_000);
@@ -39,6 +45,7 @@ export async function measureDeliveryThroughput(context: ScenarioContext, label:
       dbRate: db.at === null ? NaN : perSecond(expected, burst.startAt, db.at),
       details: {
         workers,
+        emitterDelivers,
         events,
         deliveries: expected,
         acknowledged: acked.unique,
@@ -56,8 +63,14 @@ export async function measureDeliveryThroughput(context: ScenarioContext, label:
   });
 }
 
+/**
+ * Two deployments: an emitter process and a worker process (what P7 scales out), then one process
+ * that emits and delivers (`processor: true`, the default), where emits hand deliveries to the local
+ * worker while it has room. The target is read on the first; the second is printed beside it.
+ */
 export async function p1(context: ScenarioContext) {
-  const m = await measureDeliveryThroughput(context, 'P1', 1);
+  const m = await measureDeliveryThroughput(context, 'P1', { workers: 1 });
+  const app = await measureDeliveryThroughput(context, 'P1APP', { workers: 0, emitterDelivers: true });
   return {
     id: 'P1',
     title: 'delivery throughput',
@@ -69,14 +82,15 @@ export async function p1(context: ScenarioContext) {
         targetTimesL: 0.6,
       }),
       rateFigure({ id: 'P1', label: '  same, until all rows succeeded (DB)', value: m.dbRate }),
+      rateFigure({ id: 'P1', label: '  one process emitting and delivering (info)', value: app.rate }),
     ],
-    details: m.details,
+    details: { ...m.details, oneProcess: app.details },
   };
 }
 
 export async function p7(context: ScenarioContext) {
   const { workers } = config.p7;
-  const m = await measureDeliveryThroughput(context, 'P7', workers);
+  const m = await measureDeliveryThroughput(context, 'P7', { workers });
   const single = context.results.get('P1')?.details.rate as number | undefined;
   const figures: Figure[] = [rateFigure({ id: 'P7', label: `delivery throughput, ${workers} workers`, value: m.rate })];
   if (single) {

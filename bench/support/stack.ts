@@ -29,6 +29,8 @@ export function awaitAcks(receiver: Receiver, group: string, count: number, time
 
 export interface StackOptions {
   workers?: number;
+  /** The emitting process delivers too (`processor: true`, the module's default deployment). */
+  emitterDelivers?: boolean;
   timeoutMs?: number;
   countQueries?: boolean;
   workerExecArgv?: (index: number) => string[];
@@ -37,7 +39,8 @@ export interface StackOptions {
 
 /**
  * One scenario's private world: its own schema (module tables from the module's migrations), its own
- * Bull queue name, an emitter process and zero or more worker processes. `close()` removes all of it.
+ * Bull queue name, an emitter process (which may deliver too) and zero or more worker processes.
+ * `close()` removes all of it.
  */
 export class Stack {
   readonly queueName: string;
@@ -59,7 +62,7 @@ export class Stack {
     try {
       stack.emitter = await Child.start<AppChild['ready']>(APP_SCRIPT, {
         name: `${label} emitter`,
-        env: { BENCH_APP: JSON.stringify(stack.settings('emitter')) },
+        env: { BENCH_APP: JSON.stringify(stack.settings(options.emitterDelivers ? 'app' : 'emitter')) },
         execArgv: options.emitterExecArgv,
       });
       await stack.startWorkers(options.workers ?? 0);
