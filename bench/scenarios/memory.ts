@@ -14,12 +14,12 @@ const CHECKPOINTS = [0.2, 0.4, 0.6, 0.8];
 
 /**
  * P6: Redis bytes per queued delivery with a backlog built while no worker runs, then one worker's
- * RSS while it drains that backlog. "Flat" is judged on the least-squares trend of the RSS sampled
- * every 250 ms over the last three quarters of the drain (the first holds V8's start-up heap growth),
- * as a share of its mean: the sawtooth of collections averages out of a trend, where it decides a
- * comparison of two quarters. The worker is also measured after a full GC at 80 %, 60 %, 40 %, 20 %
- * and 0 % of the backlog still queued, so that memory kept per queued delivery would show as the
- * first of those points standing highest.
+ * memory while it drains that backlog. "Flat, no growth with backlog size" is judged on the memory
+ * the worker keeps: measured after a full GC at 80 %, 60 %, 40 %, 20 % and 0 % of the backlog still
+ * queued, anything held per queued delivery would make the first point the highest, anything held
+ * per delivery sent the last. RSS is printed beside it (after the same GCs, and sampled every 250 ms
+ * as a trend and as two quarters) but swings by 10-20 % between GC cycles and with native buffers,
+ * which decides any RSS criterion at 10 % either way (see bench/README.md).
  * A worker is started and stopped once before the backlog is built,
  * as in production where workers ran before the backlog piled up; without that, the first worker's
  * reconciler finds no epoch marker and re-queues every pending row a second time (see the report).
@@ -28,7 +28,8 @@ export const memoryScenario: Scenario = async (context) => {
   const { endpoints, deliveries, rssSampleMs } = config.p6;
   const events = Math.ceil(deliveries / endpoints);
   const expected = events * endpoints;
-  // --expose-gc only makes gc() callable; it is called only while no delivery is being measured.
+  // --expose-gc makes gc() callable: before the backlog, at the checkpoints (a pause of some tens of
+  // ms, so the drain rate printed is a little low) and after the drain.
   const options = { workers: 1, workerExecArgv: () => ['--expose-gc'] };
   return withStack(context.receiver, 'P6', options, async (stack) => {
     await stack.createEndpoints(OWNER, paths('p6', endpoints));
@@ -82,10 +83,16 @@ export const memoryScenario: Scenario = async (context) => {
         { id: 'P6', label: '  worker RSS at drain start (info)', value: rss[0] / MiB, unit: 'MiB' },
         { id: 'P6', label: '  worker RSS peak while draining (info)', value: Math.max(...rss) / MiB, unit: 'MiB' },
         { id: 'P6', label: '  worker RSS at drain end (info)', value: rss[rss.length - 1] / MiB, unit: 'MiB' },
-        { id: 'P6', label: 'worker RSS trend over the drain (last 3 quarters) ÷ mean RSS', value: (trend / meanRss) * 100, unit: '%', target: { op: '<=', value: 10 } },
-        { id: 'P6', label: '  worker RSS sampled, last vs second quarter of drain (info)', value: growth * 100, unit: '%' },
-        { id: 'P6', label: '  RSS after full GC, 80 % → 0 % queued, max ÷ min − 1 (info)', value: spread(checkpoints.map((c) => c.rss)) * 100, unit: '%' },
-        { id: 'P6', label: '  heap after full GC, 80 % → 0 % queued, max ÷ min − 1 (info)', value: spread(checkpoints.map((c) => c.heapUsed)) * 100, unit: '%' },
+        {
+          id: 'P6',
+          label: 'worker memory kept (heap after full GC), 80 % → 0 % queued, max ÷ min − 1',
+          value: spread(checkpoints.map((c) => c.heapUsed)) * 100,
+          unit: '%',
+          target: { op: '<=', value: 10 },
+        },
+        { id: 'P6', label: '  RSS after full GC at the same points, max ÷ min − 1 (info)', value: spread(checkpoints.map((c) => c.rss)) * 100, unit: '%' },
+        { id: 'P6', label: '  RSS sampled: trend over the last 3 quarters ÷ mean (info)', value: (trend / meanRss) * 100, unit: '%' },
+        { id: 'P6', label: '  RSS sampled: last vs second quarter of drain (info)', value: growth * 100, unit: '%' },
         { id: 'P6', label: '  heap retained per delivery after full GC (info)', value: retainedPerDelivery, unit: 'B' },
         rateFigure({ id: 'P6', label: '  drain rate of the backlog (info)', value: perSecond(acked.unique, drainStart, drainEnd) }),
       ],
