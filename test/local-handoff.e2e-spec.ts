@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { WebhookDeliveryEntity } from '../lib/index.js';
+import { WebhookDeliveryEntity, type WebhooksModuleRootOptions } from '../lib/index.js';
 import { REDIS_URL, startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
 import { waitFor } from './support/wait-for.js';
@@ -25,7 +25,7 @@ describe('local hand-off from emit to the worker in the same process', () => {
     await receiver.close();
   });
 
-  async function start(webhooks: Parameters<typeof startTestApp>[0]['webhooks'] = {}): Promise<TestApp> {
+  async function start(webhooks: Partial<WebhooksModuleRootOptions> = {}): Promise<TestApp> {
     const app = await startTestApp({ webhooks });
     apps.push(app);
     return app;
