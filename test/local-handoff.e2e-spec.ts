@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { WebhookDeliveryEntity, type WebhooksModuleRootOptions } from '../lib/index.js';
 import { REDIS_URL, startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { TestReceiver } from './support/test-receiver.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -57,6 +58,32 @@ describe('local hand-off from emit to the worker in the same process', () => {
     expect(done).toMatchObject({ attemptCount: 1, lastStatusCode: 200, leaseToken: null, leaseUntil: null });
     expect(await jobsEverAdded(t)).toBe(0);
     expect(receiver.at('/local')).toHaveLength(1);
+  });
+
+  it('re-sends, once its lease has expired, a delivery handed off to a process that went away before the answer', async () => {
+    const database = await createTestDatabase({ file: true });
+    // The shutdown grace is shorter than the request timeout: the first attempt is abandoned unrecorded.
+    const options = { delivery: { timeoutMs: 2_000, shutdownGraceMs: 50 }, reconciler: { intervalMs: 100, staleAfterMs: 0 } };
+    const first = await startTestApp({ database, dropDatabase: false, webhooks: options });
+    const owner = uniqueOwner();
+    receiver.on('/abandoned', (_request, index) => (index === 0 ? { hang: true } : {}));
+    const endpointId = await register(first, owner, '/abandoned');
+
+    await first.publisher.emit('user.created', { user_id: 'u3' }, { ownerId: owner });
+    await waitFor('the first request', () => receiver.at('/abandoned').length === 1);
+    const [leased] = await rows(first, endpointId);
+    expect(leased.leaseToken).toEqual(expect.any(String));
+    expect(await jobsEverAdded(first)).toBe(0);
+    await first.close();
+
+    const second = await startTestApp({ database, webhooks: { ...options, queueName: first.queueName } });
+    apps.push(second);
+    const done = await waitFor('the delivery to succeed', async () => (await rows(second, endpointId)).find((row) => row.status === 'succeeded'), 30_000);
+    expect(done.attemptCount).toBe(1);
+    const requests = receiver.at('/abandoned');
+    expect(requests).toHaveLength(2);
+    expect(requests[1].headers['webhook-id']).toBe(requests[0].headers['webhook-id']);
+    expect(requests[1].at).toBeGreaterThanOrEqual(leased.leaseUntil!);
   });
 
   it('sends what the worker has no room for through Redis, every delivery once', async () => {
