@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { IsNull } from 'typeorm';
 import { WebhookDeliveryEntity, type WebhooksModuleRootOptions } from '../lib/index.js';
 import { REDIS_URL, startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -7,8 +8,9 @@ import { waitFor } from './support/wait-for.js';
 
 /**
  * Where the emitting process also delivers (`processor: true`, the default), deliveries are written
- * already leased to its own worker and start without a Redis job; what that worker has no room for,
- * what a caller's transaction writes, and what a process without a worker emits go through Redis.
+ * already leased to its own worker and start without a Redis job; what a caller's transaction writes
+ * is claimed by that worker once it commits. What the worker has no room for, and what a process
+ * without a worker emits, go through Redis.
  */
 describe('local hand-off from emit to the worker in the same process', () => {
   let receiver: TestReceiver;
@@ -100,14 +102,31 @@ describe('local hand-off from emit to the worker in the same process', () => {
     expect(await jobsEverAdded(t)).toBeGreaterThanOrEqual(1);
   });
 
-  it('leaves deliveries written in a caller transaction to Redis, queued at commit', async () => {
+  it('has the local worker claim what a caller\'s transaction wrote once it commits, without a Redis job', async () => {
     const t = await start();
     const owner = uniqueOwner();
     const endpointId = await register(t, owner, '/in-transaction');
 
-    await t.dataSource.transaction((manager) => t.publisher.emit('user.created', { user_id: 'u2' }, { ownerId: owner, manager }));
+    await t.dataSource.transaction(async (manager) => {
+      await t.publisher.emit('user.created', { user_id: 'u2' }, { ownerId: owner, manager });
+      expect(await manager.countBy(WebhookDeliveryEntity, { endpointId, leaseToken: IsNull() })).toBe(1); // not leased before commit
+    });
     await waitFor('the delivery to succeed', async () => (await rows(t, endpointId))[0]?.status === 'succeeded');
-    expect(await jobsEverAdded(t)).toBe(1);
+    expect(await jobsEverAdded(t)).toBe(0);
+  });
+
+  it('queues in Redis, at commit, what a caller\'s transaction wrote beyond the local worker\'s room', async () => {
+    const t = await start({ delivery: { concurrency: 2, timeoutMs: 2_000 } });
+    const owner = uniqueOwner();
+    const endpointId = await register(t, owner, '/in-transaction-overflow');
+
+    const events = await t.dataSource.transaction((manager) =>
+      t.publisher.emitMany(Array.from({ length: 10 }, (_, n) => ({ type: 'order.paid', data: { n }, ownerId: owner })), { manager }),
+    );
+    await waitFor('all 10 deliveries to succeed', async () => (await rows(t, endpointId)).every((row) => row.status === 'succeeded'), 30_000);
+    const received = receiver.at('/in-transaction-overflow').map((request) => JSON.parse(request.body).id);
+    expect(received.sort()).toEqual(events.map((event) => event.id).sort());
+    expect(await jobsEverAdded(t)).toBeGreaterThanOrEqual(1); // room for 4: the rest went through Redis
   });
 
   it('leaves every delivery to Redis, unleased, where the process runs no worker', async () => {

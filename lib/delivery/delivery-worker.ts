@@ -79,23 +79,58 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.queue.enqueueCommitted(wanted);
       return;
     }
-    let claimed: ClaimedDelivery[];
+    this.waiting += wanted.length;
     try {
-      claimed = await this.store.claim(wanted, this.leaseMs);
+      await this.claimAndStart(wanted);
     } catch (error) {
       this.logger.warn(`Could not claim deliveries (${(error as Error).message}); retrying in ${DATABASE_RETRY_MS} ms`);
       await this.queue.enqueueCommitted(wanted, DATABASE_RETRY_MS);
-      return;
     }
-    this.waiting += claimed.length;
+  }
+
+  /**
+   * Claims and starts, here and now, as many of these committed deliveries as this worker has room
+   * for, and returns the ids it did not take (all of them if the claim fails): the caller queues
+   * those. For deliveries committed in this process outside the hand-off's own write (the caller's
+   * transaction), it saves the Redis job and its pick-up, though not the claim.
+   */
+  async takeCommitted(ids: readonly string[]): Promise<string[]> {
+    const room = this.roomFor(ids.length);
+    if (room === 0) return [...ids];
+    const taken = ids.slice(0, room);
+    this.waiting += taken.length;
+    try {
+      await this.claimAndStart(taken);
+      return ids.slice(room);
+    } catch (error) {
+      this.logger.warn(`Could not claim deliveries just committed (${(error as Error).message}); queueing them for any worker`);
+      return [...ids];
+    }
+  }
+
+  /** Claims `ids`, already counted as waiting, and starts what it got; the count is given back for the rest. */
+  private async claimAndStart(ids: string[]): Promise<void> {
+    let claimed: ClaimedDelivery[];
+    try {
+      claimed = await this.store.claim(ids, this.leaseMs);
+    } catch (error) {
+      this.release(ids.length);
+      throw error;
+    }
+    this.release(ids.length - claimed.length);
     this.adopt(claimed);
   }
 
   reserve(count: number): LocalLease | null {
-    const room = this.started && !this.stopping ? Math.min(count, this.maxWaiting - this.waiting) : 0;
-    if (room <= 0) return null;
+    const room = this.roomFor(count);
+    if (room === 0) return null;
     this.waiting += room;
     return { token: newLeaseToken(), until: Math.trunc(Date.now() + this.leaseMs), count: room };
+  }
+
+  /** How many of `count` deliveries taken in this process (not from a job) fit now; none before start-up or once stopping. */
+  private roomFor(count: number): number {
+    return this.started && !this.stopping ? Math.max(0, Math.min(count, this.maxWaiting - this.waiting)) : 0;
   }
 
   release(count: number): void {

@@ -1,6 +1,7 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { DeliveryWorker } from '../delivery/delivery-worker.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
 interface HeldDeliveries {
@@ -10,8 +11,9 @@ interface HeldDeliveries {
 
 /**
  * Holds deliveries written inside a caller's transaction until that transaction commits, so nothing
- * reaches Redis for rows a rollback would erase. Savepoints are tracked by depth: rolling back an inner
- * block drops only what it wrote.
+ * reaches Redis (or a worker) for rows a rollback would erase. Savepoints are tracked by depth: rolling
+ * back an inner block drops only what it wrote. At commit, a worker in this process takes what it has
+ * room for and the rest is queued.
  */
 @Injectable()
 export class TransactionOutbox implements EntitySubscriberInterface, OnModuleInit {
@@ -20,17 +22,19 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
   constructor(
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
+    /** Present when this process delivers too (`processor: true`). */
+    @Optional() private readonly worker?: DeliveryWorker,
   ) {}
 
   onModuleInit(): void {
     if (!this.dataSource.subscribers.includes(this)) this.dataSource.subscribers.push(this);
   }
 
-  /** Queue now when `manager` is not inside a transaction, else at its commit. */
+  /** Hand over now when `manager` is not inside a transaction, else at its commit. */
   async release(manager: EntityManager, ids: string[]): Promise<void> {
     const runner = manager.queryRunner;
     if (!runner || !runner.isTransactionActive) {
-      await this.queue.enqueueCommitted(ids);
+      await this.handOver(ids);
       return;
     }
     const entries = this.held.get(runner) ?? [];
@@ -49,8 +53,14 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
       return;
     }
     this.held.delete(runner);
-    // Not awaited: the host's commit must not wait on, or fail because of, Redis.
-    void this.queue.enqueueCommitted(entries.flatMap((entry) => entry.ids));
+    // Not awaited: the host's commit must not wait on, or fail because of, Redis or the claim.
+    void this.handOver(entries.flatMap((entry) => entry.ids));
+  }
+
+  /** Committed deliveries: the local worker claims what it has room for, the rest is queued; never throws. */
+  private async handOver(ids: string[]): Promise<void> {
+    const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
+    await this.queue.enqueueCommitted(rest);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
