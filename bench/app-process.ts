@@ -124,9 +124,10 @@ async function main(): Promise<void> {
 
       /**
        * Open-loop load: one `emit` every 1/rate s on schedule, whether or not earlier ones have
-       * resolved, so a slow emit shows up as latency instead of silently lowering the rate.
+       * resolved, so a slow emit shows up as latency instead of silently lowering the rate. With
+       * `transactional`, each emit runs in a transaction of its own (`{ manager }`).
        */
-      paced: async ({ ownerId, rate, count, bodyBytes }: { ownerId: string; rate: number; count: number; bodyBytes: number }) => {
+      paced: async ({ ownerId, rate, count, bodyBytes, transactional = false }: { ownerId: string; rate: number; count: number; bodyBytes: number; transactional?: boolean }) => {
         const padding = pad(bodyBytes);
         const emitMs: number[] = [];
         const running = new Set<Promise<unknown>>();
@@ -138,7 +139,12 @@ async function main(): Promise<void> {
           const wait = due - wallNow();
           if (wait > 1) await sleep(wait);
           const t = wallNow();
-          const emitted: Promise<unknown> = publisher.emit(BENCH_EVENT_TYPE, eventData(seq, t, padding), { ownerId }).then(() => {
+          const data = eventData(seq, t, padding);
+          // Transactional: each emit in a transaction of its own, as a host writing its row and the event together.
+          const emit = transactional
+            ? dataSource!.transaction((manager) => publisher.emit(BENCH_EVENT_TYPE, data, { ownerId, manager }))
+            : publisher.emit(BENCH_EVENT_TYPE, data, { ownerId });
+          const emitted: Promise<unknown> = emit.then(() => {
             emitMs.push(wallNow() - t);
             running.delete(emitted);
           });
