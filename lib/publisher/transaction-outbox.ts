@@ -4,6 +4,9 @@ import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { DeliveryWorker } from '../delivery/delivery-worker.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
+/** Deliveries handed over at once; the queue splits them into jobs of 50. */
+const MAX_IDS_PER_HAND_OVER = 1_000;
+
 interface HeldDeliveries {
   depth: number;
   ids: string[];
@@ -18,6 +21,9 @@ interface HeldDeliveries {
 @Injectable()
 export class TransactionOutbox implements EntitySubscriberInterface, OnModuleInit {
   private readonly held = new WeakMap<QueryRunner, HeldDeliveries[]>();
+  /** Committed, not yet handed over. */
+  private committed: string[] = [];
+  private handing: Promise<void> | null = null;
 
   constructor(
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -57,10 +63,28 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     void this.handOver(entries.flatMap((entry) => entry.ids));
   }
 
-  /** Committed deliveries: the local worker claims what it has room for, the rest is queued; never throws. */
-  private async handOver(ids: string[]): Promise<void> {
-    const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
-    await this.queue.enqueueCommitted(rest);
+  /**
+   * Committed deliveries: the local worker claims what it has room for, the rest is queued; never
+   * throws. Transactions that commit while a hand-over is in flight share the next one (one claim,
+   * one Redis round trip), so 500 small transactions a second do not cost 500 claims and 500 jobs.
+   */
+  private handOver(ids: string[]): Promise<void> {
+    this.committed.push(...ids);
+    this.handing ??= this.handOverAll();
+    return this.handing;
+  }
+
+  private async handOverAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // commits of this same turn join
+    try {
+      while (this.committed.length > 0) {
+        const ids = this.committed.splice(0, MAX_IDS_PER_HAND_OVER);
+        const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
+        await this.queue.enqueueCommitted(rest);
+      }
+    } finally {
+      this.handing = null;
+    }
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
