@@ -69,7 +69,7 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
    * one Redis round trip), so 500 small transactions a second do not cost 500 claims and 500 jobs.
    */
   private handOver(ids: string[]): Promise<void> {
-    this.committed.push(...ids);
+    this.committed = this.committed.concat(ids); // not push(...ids): a big transaction has more ids than a call takes arguments
     this.handing ??= this.handOverAll();
     return this.handing;
   }
