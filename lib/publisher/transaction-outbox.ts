@@ -4,9 +4,6 @@ import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { DeliveryWorker } from '../delivery/delivery-worker.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
-/** Deliveries handed over at once; the queue splits them into jobs of 50. */
-const MAX_IDS_PER_HAND_OVER = 1_000;
-
 interface HeldDeliveries {
   depth: number;
   ids: string[];
@@ -21,8 +18,8 @@ interface HeldDeliveries {
 @Injectable()
 export class TransactionOutbox implements EntitySubscriberInterface, OnModuleInit {
   private readonly held = new WeakMap<QueryRunner, HeldDeliveries[]>();
-  /** Committed, not yet handed over. */
-  private committed: string[] = [];
+  /** Committed, not yet handed over, each with the caller waiting for it. */
+  private committed: Array<{ ids: string[]; done: () => void }> = [];
   private handing: Promise<void> | null = null;
 
   constructor(
@@ -63,30 +60,6 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     void this.handOver(entries.flatMap((entry) => entry.ids));
   }
 
-  /**
-   * Committed deliveries: the local worker claims what it has room for, the rest is queued; never
-   * throws. Transactions that commit while a hand-over is in flight share the next one (one claim,
-   * one Redis round trip), so 500 small transactions a second do not cost 500 claims and 500 jobs.
-   */
-  private handOver(ids: string[]): Promise<void> {
-    this.committed = this.committed.concat(ids); // not push(...ids): a big transaction has more ids than a call takes arguments
-    this.handing ??= this.handOverAll();
-    return this.handing;
-  }
-
-  private async handOverAll(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve)); // commits of this same turn join
-    try {
-      while (this.committed.length > 0) {
-        const ids = this.committed.splice(0, MAX_IDS_PER_HAND_OVER);
-        const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
-        await this.queue.enqueueCommitted(rest);
-      }
-    } finally {
-      this.handing = null;
-    }
-  }
-
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     const runner = event.queryRunner;
     const entries = this.held.get(runner);
@@ -95,6 +68,37 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     const kept = entries.filter((entry) => entry.depth <= depth);
     if (kept.length > 0) this.held.set(runner, kept);
     else this.held.delete(runner);
+  }
+
+  /**
+   * Committed deliveries: the local worker claims what it has room for, the rest is queued; never
+   * throws, and resolves once these ids are handed over. Transactions that commit while a hand-over
+   * is in flight share the next one (one claim, one Redis round trip), so 500 small transactions a
+   * second do not cost 500 claims and 500 jobs.
+   */
+  private handOver(ids: string[]): Promise<void> {
+    return new Promise((done) => {
+      this.committed.push({ ids, done });
+      this.handing ??= this.handOverAll();
+    });
+  }
+
+  private async handOverAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // commits of this same turn join
+    try {
+      while (this.committed.length > 0) {
+        const group = this.committed.splice(0);
+        const ids = group.flatMap((entry) => entry.ids);
+        try {
+          const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
+          await this.queue.enqueueCommitted(rest);
+        } finally {
+          group.forEach((entry) => entry.done());
+        }
+      }
+    } finally {
+      this.handing = null;
+    }
   }
 }
 
