@@ -31,7 +31,9 @@ describe('reliability', () => {
     };
 
     beforeAll(async () => {
-      t = await startTestApp({ webhooks: { hooks, retry: { schedule: [100, 100] }, disable: { afterFailingForMs: 400, minFailures: 4 } } });
+      t = await startTestApp({
+        webhooks: { hooks, retry: { schedule: [100, 100] }, delivery: { circuitBreaker: { failuresToOpen: 3 } }, disable: { afterFailingForMs: 400, minFailures: 4 } },
+      });
     });
 
     afterAll(() => t.close());
@@ -40,7 +42,7 @@ describe('reliability', () => {
       const owner = uniqueOwner();
       const { id } = await register(t, owner, '/always-down');
       receiver.on('/always-down', { status: 502 });
-      // three failures in a row shut the endpoint out for a second; the next attempt after that
+      // three failures in a row open the circuit for a second; the next attempt after that
       // comes more than 400 ms into the failing streak
       for (let n = 0; n < 3; n++) await t.publisher.emit('user.created', { n }, { ownerId: owner });
       const endpoint = await waitFor('the endpoint to be disabled', async () => {

@@ -6,6 +6,8 @@ import { DeliveryStore, type DeliveryUpdate } from './delivery-store.js';
 import { EndpointHealth, type EndpointObservation } from './endpoint-health.js';
 
 export interface DeliveryRecord extends DeliveryUpdate {
+  /** The endpoint's owner, when the endpoint still exists. */
+  ownerId: string | null;
   /** Present when an attempt was made: how the endpoint answered. */
   observation?: EndpointObservation;
   /** Queue the next attempt this far ahead, once the record is committed. */
@@ -81,12 +83,12 @@ export class DeliveryRecorder {
   private async afterCommit(records: DeliveryRecord[]): Promise<void> {
     const retries = records.filter((r) => r.retryInMs !== undefined).map((r) => ({ id: r.delivery.id, delayMs: r.retryInMs! }));
     await this.queue.enqueueEachCommitted(retries);
-    for (const { delivery, change, observation } of records) {
-      if (change.status !== 'failed' || !observation) continue;
+    for (const { delivery, change, ownerId } of records) {
+      if (change.status !== 'failed' || ownerId === null) continue;
       this.hooks.notify('onDeliveryFailed', {
         deliveryId: delivery.id,
         endpointId: delivery.endpointId,
-        ownerId: observation.endpoint.ownerId,
+        ownerId,
         eventId: delivery.eventId,
         eventType: delivery.eventType,
         attempts: change.attemptCount,

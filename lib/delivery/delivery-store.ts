@@ -13,7 +13,7 @@ import { ENDPOINT_SNAPSHOT_COLUMNS, endpointSnapshot, type RawValue } from './en
 /** The part of a delivery row the pipeline reads once it holds the lease. */
 export type LeasedDelivery = Pick<
   WebhookDeliveryEntity,
-  'id' | 'eventId' | 'eventType' | 'endpointId' | 'attemptCount' | 'lastStatusCode' | 'lastError' | 'leaseToken' | 'leaseUntil'
+  'id' | 'eventId' | 'eventType' | 'endpointId' | 'attemptCount' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'leaseToken' | 'leaseUntil'
 >;
 
 /** A delivery this worker holds the lease on, with what sending it needs. */
@@ -35,7 +35,7 @@ export interface DeliveryUpdate {
 /** Deliveries queued a little early (clock skew between hosts) are still taken. */
 const EARLY_TOLERANCE_MS = 1_000;
 
-const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'last_status_code', 'last_error', 'lease_until'];
+const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'next_attempt_at', 'last_status_code', 'last_error', 'lease_until'];
 
 /** Rows per batched UPDATE outside PostgreSQL: up to five bound parameters each; SQLite takes 500 terms in a UNION. */
 const UPDATE_CHUNK = 250;
@@ -209,6 +209,7 @@ function toClaimed(row: ClaimRow, token: string, endpoints: Map<string, ClaimedD
     eventType: String(row.event_type),
     endpointId: String(row.endpoint_id),
     attemptCount: Number(row.attempt_count),
+    nextAttemptAt: integer(row.next_attempt_at),
     lastStatusCode: integer(row.last_status_code),
     lastError: text(row.last_error),
     leaseToken: token,

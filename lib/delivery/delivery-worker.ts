@@ -8,7 +8,7 @@ import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { DeliveryQueue, type DeliveryJob } from './delivery-queue.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from './delivery-store.js';
-import { DeliveryProcessor } from './delivery.processor.js';
+import { DeliveryProcessor, type EndpointResponse } from './delivery.processor.js';
 import { DEFAULT_GATE_LIMITS, EndpointGate } from './endpoint-gate.js';
 import type { LocalLease, LocalWorker } from './local-handoff.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -51,7 +51,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
     setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
-    this.gate = new EndpointGate({ ...DEFAULT_GATE_LIMITS, maxInFlight: options.delivery.perEndpointConcurrency, requestTimeoutMs: options.delivery.timeoutMs });
+    this.gate = new EndpointGate({
+      ...DEFAULT_GATE_LIMITS,
+      ...options.delivery.circuitBreaker,
+      maxInFlight: options.delivery.perEndpointConcurrency,
+      requestTimeoutMs: options.delivery.timeoutMs,
+    });
   }
 
   /** A lease outlives the longest attempt, with room for waiting on a free slot. */
@@ -153,29 +158,33 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /** Resolves once the delivery has started, or was put off because its endpoint is busy or backing off. */
   private async dispatch(item: ClaimedDelivery): Promise<void> {
-    const endpointId = item.delivery.endpointId;
-    if (!(await this.gate.enter(endpointId))) {
-      await this.handBack(item, this.gate.retryAt(endpointId) + Math.round(Math.random() * 250));
+    const admission = await this.gate.enter(item.delivery.endpointId, item.delivery.nextAttemptAt ?? Date.now());
+    if (!admission.admitted) {
+      if (admission.failedProbe) this.processor.recordUnsent(item, admission.failedProbe);
+      else this.processor.defer(item, admission.retryAt);
+      await this.recorder.ready(); // like a finished delivery, it waits while the recorder is behind
       return;
     }
+    const { ticket } = admission;
     await this.limiter.acquire();
     const leaseLeft = (item.delivery.leaseUntil ?? 0) - Date.now();
     if (this.stopping || leaseLeft < this.options.delivery.timeoutMs) {
       // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
       this.limiter.release();
-      this.gate.leave(endpointId, 'none', false);
-      await this.handBack(item, Date.now());
+      this.gate.leave(ticket, 'none');
+      this.processor.defer(item, Date.now());
+      await this.recorder.ready();
       return;
     }
-    this.gate.begin(endpointId);
+    this.gate.begin(ticket);
     const running: Promise<void> = this.processor
       .process(item, this.shutdown.signal)
-      .catch((error) => {
+      .catch((error): EndpointResponse => {
         this.logger.error(`Delivery ${item.delivery.id} failed unexpectedly: ${(error as Error).message}`);
-        return 'none' as const;
+        return { response: 'none', error: null };
       })
-      .then(async (response) => {
-        this.gate.leave(endpointId, response);
+      .then(async ({ response, error }) => {
+        this.gate.leave(ticket, response, error ?? undefined);
         await this.recorder.ready(); // the slot stays taken while the database is behind: bounded memory
       })
       .finally(() => {
@@ -183,12 +192,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         this.inFlight.delete(running);
       });
     this.inFlight.add(running);
-  }
-
-  /** Defers a delivery untried, due at `until`; like a finished one, it waits while the recorder is behind. */
-  private async handBack(item: ClaimedDelivery, until: number): Promise<void> {
-    this.processor.defer(item.delivery, until);
-    await this.recorder.ready();
   }
 
   /** Holds a new job back while enough claimed deliveries are already waiting for a slot. */

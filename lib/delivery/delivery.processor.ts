@@ -7,11 +7,18 @@ import { hexSignature, standardSignatureHeader } from '../signing/signature.js';
 import { USER_AGENT, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { judgeAttempt } from './attempt-verdict.js';
 import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
+import type { FailedProbe } from './endpoint-gate.js';
 import type { ClaimedDelivery, DeliveryChange, LeasedDelivery } from './delivery-store.js';
 import { WebhookSender } from './webhook-sender.js';
 
 /** How an attempt went, as far as the endpoint's health is concerned; `none` when nothing was sent. */
-export type EndpointResponse = 'ok' | 'failed' | 'none';
+export interface EndpointResponse {
+  response: 'ok' | 'failed' | 'none';
+  /** Why it failed, as recorded on the delivery. */
+  error: string | null;
+}
+
+const NOT_SENT: EndpointResponse = { response: 'none', error: null };
 
 const MAX_ERROR_LENGTH = 1024;
 
@@ -35,23 +42,24 @@ export class DeliveryProcessor {
   async process({ delivery, body, endpoint }: ClaimedDelivery, interrupt?: AbortSignal): Promise<EndpointResponse> {
     const now = Date.now();
     if (!endpoint || body === undefined) {
-      this.handIn({ delivery, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
-      return 'none';
+      this.handIn({ delivery, ownerId: endpoint?.ownerId ?? null, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
+      return NOT_SENT;
     }
     if (!endpoint.enabled) {
-      this.handIn({ delivery, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
-      return 'none';
+      this.handIn({ delivery, ownerId: endpoint.ownerId, change: settled(delivery, 'skipped', 'endpoint disabled', now) });
+      return NOT_SENT;
     }
 
     const attempt = delivery.attemptCount + 1;
     const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body, interrupt);
-    if (outcome.interrupted) return 'none';
+    if (outcome.interrupted) return NOT_SENT;
     const verdict = judgeAttempt(outcome, attempt, this.options.retry);
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);
     const pending = verdict.status === 'pending';
     this.handIn({
       delivery,
+      ownerId: endpoint.ownerId,
       change: {
         status: verdict.status,
         attemptCount: attempt,
@@ -72,13 +80,41 @@ export class DeliveryProcessor {
       observation: { endpoint, at: now, ok: verdict.status === 'succeeded', gone: verdict.status === 'failed' && verdict.disableEndpoint },
       retryInMs: pending ? verdict.retryInMs : undefined,
     });
-    return verdict.status === 'succeeded' ? 'ok' : 'failed';
+    return verdict.status === 'succeeded' ? { response: 'ok', error: null } : { response: 'failed', error };
   }
 
   /** Hands a delivery back untried, due at `until`: its endpoint is busy or backing off, or the worker stops. */
-  defer(delivery: LeasedDelivery, until: number): void {
+  defer({ delivery, endpoint }: ClaimedDelivery, until: number): void {
     const change = { ...settled(delivery, 'pending', delivery.lastError, null), nextAttemptAt: until };
-    this.handIn({ delivery, change, retryInMs: until - Date.now() });
+    this.handIn({ delivery, ownerId: endpoint?.ownerId ?? null, change, retryInMs: until - Date.now() });
+  }
+
+  /**
+   * Counts a probe's failure as this delivery's attempt without sending it: the delivery was due
+   * before the probe failed, so sending it too would only have failed the same way. The retry
+   * schedule then moves on as after any failed attempt, so a dead endpoint's deliveries still end.
+   */
+  recordUnsent({ delivery, endpoint }: ClaimedDelivery, probe: FailedProbe): void {
+    const now = Date.now();
+    const attempt = delivery.attemptCount + 1;
+    const reason = `not sent: the endpoint's probe at ${new Date(probe.at).toISOString()} failed (${probe.error})`;
+    const verdict = judgeAttempt({ statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null }, attempt, this.options.retry);
+    const pending = verdict.status === 'pending';
+    const error = truncate(verdict.status === 'failed' ? `${reason}; ${verdict.reason}` : reason);
+    this.handIn({
+      delivery,
+      ownerId: endpoint?.ownerId ?? null,
+      change: {
+        status: verdict.status,
+        attemptCount: attempt,
+        nextAttemptAt: pending ? now + verdict.retryInMs : null,
+        lastStatusCode: null,
+        lastError: error,
+        completedAt: pending ? null : now,
+      },
+      attempt: { id: newId('att', now), attempt, startedAt: now, durationMs: 0, statusCode: null, error, responseBody: null },
+      retryInMs: pending ? verdict.retryInMs : undefined,
+    });
   }
 
   private handIn(record: DeliveryRecord): void {

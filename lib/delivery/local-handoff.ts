@@ -50,6 +50,7 @@ export class LocalHandoff {
           eventType: delivery.eventType,
           endpointId: delivery.endpointId,
           attemptCount: delivery.attemptCount,
+          nextAttemptAt: delivery.nextAttemptAt,
           lastStatusCode: delivery.lastStatusCode,
           lastError: delivery.lastError,
           leaseToken: grant.token,

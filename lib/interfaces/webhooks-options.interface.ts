@@ -20,6 +20,17 @@ export interface WebhooksDeliveryOptions {
   shutdownGraceMs?: number;
   /** How much of a receiver's response body is read and stored. */
   responseBodyLimitBytes?: number;
+  /** When a failing endpoint is shut out, and for how long (per worker process). */
+  circuitBreaker?: WebhooksCircuitBreakerOptions;
+}
+
+export interface WebhooksCircuitBreakerOptions {
+  /** Consecutive failed requests that open an endpoint's circuit. */
+  failuresToOpen?: number;
+  /** How long an endpoint is shut out when its circuit opens; each failed probe doubles it. */
+  baseBackoffMs?: number;
+  /** The longest an endpoint is shut out before it is probed again. */
+  maxBackoffMs?: number;
 }
 
 export interface WebhooksSecurityOptions {

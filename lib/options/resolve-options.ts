@@ -47,6 +47,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
       perEndpointConcurrency: integer(delivery.perEndpointConcurrency, 'delivery.perEndpointConcurrency', Math.min(10, concurrency), 1, concurrency),
       shutdownGraceMs: integer(delivery.shutdownGraceMs, 'delivery.shutdownGraceMs', 10_000, 0, 10 * 60 * 1_000),
       responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 32 * 1024),
+      circuitBreaker: resolveCircuitBreaker(delivery.circuitBreaker),
     },
     security: {
       allowHttp: optionalBoolean(security.allowHttp, 'security.allowHttp', false),
@@ -151,6 +152,16 @@ function resolveSchedule(value: unknown): number[] {
   }
   value.forEach((delay, index) => integer(delay, `retry.schedule[${index}]`, 0, 0, 7 * DAY));
   return [...value];
+}
+
+function resolveCircuitBreaker(value: unknown): ResolvedWebhooksOptions['delivery']['circuitBreaker'] {
+  const breaker = section(value, 'delivery.circuitBreaker');
+  const baseBackoffMs = integer(breaker.baseBackoffMs, 'delivery.circuitBreaker.baseBackoffMs', 1_000, 10, 60 * 60 * 1_000);
+  return {
+    failuresToOpen: integer(breaker.failuresToOpen, 'delivery.circuitBreaker.failuresToOpen', 10, 1, 1_000),
+    baseBackoffMs,
+    maxBackoffMs: integer(breaker.maxBackoffMs, 'delivery.circuitBreaker.maxBackoffMs', Math.max(60_000, baseBackoffMs), baseBackoffMs, 24 * 60 * 60 * 1_000),
+  };
 }
 
 function resolveRateLimit(value: unknown): ResolvedWebhooksOptions['rateLimit'] {

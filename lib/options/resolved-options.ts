@@ -13,7 +13,14 @@ export interface ResolvedWebhooksOptions {
   eventTypes: WebhookEventType[] | undefined;
   maxPayloadBytes: number;
   retry: { schedule: number[]; maxRetryAfterMs: number };
-  delivery: { timeoutMs: number; concurrency: number; perEndpointConcurrency: number; responseBodyLimitBytes: number; shutdownGraceMs: number };
+  delivery: {
+    timeoutMs: number;
+    concurrency: number;
+    perEndpointConcurrency: number;
+    responseBodyLimitBytes: number;
+    shutdownGraceMs: number;
+    circuitBreaker: { failuresToOpen: number; baseBackoffMs: number; maxBackoffMs: number };
+  };
   security: {
     allowHttp: boolean;
     allowPrivateNetworks: boolean;

@@ -16,6 +16,8 @@ export interface Reply {
   delayMs?: number;
   /** Never answer (the connection stays open until the client gives up). */
   hang?: boolean;
+  /** Drop the connection without answering (the client sees a reset). */
+  reset?: boolean;
 }
 
 type Responder = (request: ReceivedRequest, index: number) => Reply;
@@ -70,6 +72,10 @@ export class TestReceiver {
       this.requests.push(request);
       const reply: Reply = (this.responders.get(request.path) ?? (() => ({})))(request, index);
       if (reply.hang) return;
+      if (reply.reset) {
+        req.socket.resetAndDestroy();
+        return;
+      }
       const send = () => {
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         res.end(reply.body ?? '');
