@@ -54,7 +54,11 @@ describe('WebhookPublisher', () => {
     ['a malformed type', () => ['user created!', {}], InvalidEventTypeError, 'Invalid event type "user created!"'],
     ['a wildcard as type', () => ['user.*', {}], InvalidEventTypeError, 'Invalid event type'],
     ['non-object data', () => ['user.created', 'text'], InvalidPayloadError, 'data must be a plain object'],
-    ['a BigInt', () => ['user.created', { n: 1n }], InvalidPayloadError, '"n" is a BigInt'],
+    ['a BigInt', () => ['user.created', { n: 1n }], InvalidPayloadError, 'data.n is a BigInt'],
+    ['a Buffer', () => ['user.created', { user: { avatar: Buffer.from('png') } }], InvalidPayloadError, 'data.user.avatar is a Buffer; encode it as base64 text'],
+    ['a Uint8Array', () => ['user.created', { bytes: new Uint8Array(4) }], InvalidPayloadError, 'data.bytes is a Uint8Array'],
+    ['an undefined property', () => ['user.created', { user: { phone: undefined } }], InvalidPayloadError, 'data.user.phone is undefined'],
+    ['an undefined array element', () => ['user.created', { tags: ['a', undefined] }], InvalidPayloadError, 'data.tags[1] is undefined'],
     ['a cycle', () => { const d: any = {}; d.d = d; return ['user.created', d]; }, InvalidPayloadError, 'circular'],
     ['an oversized payload', () => ['user.created', { blob: 'x'.repeat(5_000) }], PayloadTooLargeError, 'the limit is 2048 (maxPayloadBytes)'],
   ] as const)('refuses %s with a typed error and writes nothing', async (_, args, type, message) => {
@@ -64,6 +68,24 @@ describe('WebhookPublisher', () => {
     const error = await t.publisher.emit(eventType as string, data, { ownerId: owner }).catch((e) => e);
     expect(error).toBeInstanceOf(type);
     expect(error.message).toContain(message);
+    expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  it('stops serializing an oversized payload at the cap, without reading the rest of it', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/never-large');
+    let readLater = false;
+    const data = {
+      blob: 'x'.repeat(1_000_000),
+      get later() {
+        readLater = true;
+        return 'never needed';
+      },
+    };
+    const error = await t.publisher.emit('user.created', data, { ownerId: owner }).catch((e) => e);
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ limit: 2_048, stoppedEarly: true });
+    expect(readLater).toBe(false);
     expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
   });
 
@@ -167,5 +189,33 @@ describe('WebhookPublisher', () => {
       .catch((e) => e);
     expect(error).toBeInstanceOf(EmitFailedError);
     expect(error.message).toBe('Webhook event was not stored: connection refused');
+  });
+});
+
+describe('WebhookPublisher payload cap per database', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ webhooks: { maxPayloadBytes: 100_000 } });
+  });
+
+  afterAll(() => t.close());
+
+  it('caps bodies at 65,535 bytes on MySQL/MariaDB (a TEXT column) and at maxPayloadBytes elsewhere', async () => {
+    const owner = uniqueOwner();
+    const limit = t.database.kind === 'mariadb' ? 65_535 : 100_000;
+    const events = t.dataSource.getRepository(WebhookEventEntity);
+    // Every envelope of one type has the same length: fixed-length id and timestamp.
+    const { id: probe } = await t.publisher.emit('user.created', {}, { ownerId: owner });
+    const envelope = (await events.findOneByOrFail({ id: probe })).body.length - '{}'.length;
+    const fits = { s: 'x'.repeat(limit - envelope - '{"s":""}'.length) };
+    const { id } = await t.publisher.emit('user.created', fits, { ownerId: owner });
+    const stored = await events.findOneByOrFail({ id });
+    expect(Buffer.byteLength(stored.body)).toBe(limit);
+    expect(JSON.parse(stored.body).data).toEqual(fits);
+
+    const error = await t.publisher.emit('user.created', { s: `${fits.s}x` }, { ownerId: owner }).catch((e) => e);
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ bytes: limit + 1, limit });
   });
 });

@@ -8,7 +8,6 @@ import {
   EmitFailedError,
   InvalidEmitOptionsError,
   InvalidEventTypeError,
-  PayloadTooLargeError,
   UnknownEventTypeError,
 } from '../webhooks.errors.js';
 import { EventBatcher } from './event-batcher.js';
@@ -100,9 +99,7 @@ export class WebhookPublisher {
       throw new InvalidEmitOptionsError(`idempotencyKey must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
     const id = newId('evt', createdAt.getTime());
-    const body = serializeEvent(id, type, createdAt, data);
-    const bytes = Buffer.byteLength(body);
-    if (bytes > this.payloadLimit) throw new PayloadTooLargeError(bytes, this.payloadLimit);
+    const body = serializeEvent(id, type, createdAt, data, this.payloadLimit);
     return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
   }
 }
