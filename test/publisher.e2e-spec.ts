@@ -96,6 +96,61 @@ describe('WebhookPublisher', () => {
     await expect(t.publisher.emit('user.created', {}, { ownerId: 42 as any })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
   });
 
+  it('refuses control characters in owner ids and idempotency keys, naming them, and writes nothing', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/never-control');
+    for (const [options, message] of [
+      [{ ownerId: `${owner}\u0000k` }, 'ownerId must not contain control characters (U+0000-U+001F, U+007F-U+009F); found U+0000'],
+      [{ ownerId: `${owner}\n` }, 'ownerId must not contain control characters (U+0000-U+001F, U+007F-U+009F); found U+000A'],
+      [{ ownerId: owner, idempotencyKey: 'k\u0000z' }, 'idempotencyKey must not contain control characters (U+0000-U+001F, U+007F-U+009F); found U+0000 at index 1'],
+      [{ ownerId: owner, idempotencyKey: 'k\u007f' }, 'found U+007F at index 1'],
+      [{ ownerId: owner, idempotencyKey: '\u0085k' }, 'found U+0085 at index 0'],
+    ] as const) {
+      const error = await t.publisher.emit('user.created', {}, options).catch((e) => e);
+      expect(error).toBeInstanceOf(InvalidEmitOptionsError);
+      expect(error.message).toContain(message);
+    }
+    const batch = t.publisher.emitMany([
+      { type: 'user.created', data: {}, ownerId: owner, idempotencyKey: 'fine' },
+      { type: 'user.created', data: {}, ownerId: owner, idempotencyKey: 'k\tz' },
+    ]);
+    await expect(batch).rejects.toThrow(new InvalidEmitOptionsError('idempotencyKey must not contain control characters (U+0000-U+001F, U+007F-U+009F); found U+0009 at index 1'));
+    expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  describe.each([':', '|', '/', ' ', '.', '\u00a0'])('owners and keys that a join on %p would confuse', (separator) => {
+    // Owner `o` with key `k<sep>z`, and owner `o<sep>k` with key `z`.
+    const pair = () => {
+      const owner = uniqueOwner();
+      return [
+        { ownerId: owner, idempotencyKey: `k${separator}z` },
+        { ownerId: `${owner}${separator}k`, idempotencyKey: 'z' },
+      ];
+    };
+
+    const expectTwoEvents = async (pairs: Array<{ ownerId: string; idempotencyKey: string }>, ids: string[]) => {
+      expect(new Set(ids).size).toBe(2);
+      const events = t.dataSource.getRepository(WebhookEventEntity);
+      for (const [i, { ownerId, idempotencyKey }] of pairs.entries()) {
+        expect(await events.find({ select: { id: true, ownerId: true, idempotencyKey: true }, where: { ownerId } })).toEqual([{ id: ids[i], ownerId, idempotencyKey }]);
+        // Still idempotent for each owner on its own.
+        expect((await t.publisher.emit('user.created', {}, { ownerId, idempotencyKey })).id).toBe(ids[i]);
+      }
+    };
+
+    it('stores one event each when emitted in one emitMany', async () => {
+      const pairs = pair();
+      const emitted = await t.publisher.emitMany(pairs.map((options) => ({ type: 'user.created', data: {}, ...options })));
+      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+    });
+
+    it('stores one event each when emitted concurrently', async () => {
+      const pairs = pair();
+      const emitted = await Promise.all(pairs.map((options) => t.publisher.emit('user.created', {}, options)));
+      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+    });
+  });
+
   it('yields one event for one idempotency key per owner, sequentially and concurrently', async () => {
     const [owner, other] = [uniqueOwner(), uniqueOwner()];
     await register(owner, '/idem');

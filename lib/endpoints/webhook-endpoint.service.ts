@@ -4,6 +4,7 @@ import { EventCatalog } from '../catalog/event-catalog.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
+import { explainOwnerId } from '../host-identifiers.js';
 import { isId, newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { DEFAULT_PAGE_SIZE, pageNewestFirst, type Page } from '../pagination.js';
@@ -44,6 +45,8 @@ export class WebhookEndpointService {
 
   /** Creates an endpoint; the only response that carries its secret besides rotate and reveal. */
   async create(ownerId: string, input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
+    const ownerProblem = explainOwnerId(ownerId);
+    if (ownerProblem) throw new WebhookValidationError([ownerProblem]);
     this.check(input, false);
     const now = Date.now();
     const { secret, stored } = this.secrets.create();

@@ -1,11 +1,10 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { explainOwnerId } from '../host-identifiers.js';
 import type { WebhookPrincipal } from '../interfaces/webhook-principal.interface.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { PERMISSION_READ, PERMISSION_WRITE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { PRINCIPAL, WEBHOOK_ACCESS, type WebhookAccess } from './webhook-access.js';
-
-const MAX_OWNER_ID_LENGTH = 191;
 
 /** Asks the host's `authenticate(req)` who is calling; null is 401, a missing permission is 403. */
 @Injectable()
@@ -36,9 +35,8 @@ export class WebhooksAuthGuard implements CanActivate {
 /** A host bug, not a client error: fail loudly rather than scope data to a malformed owner. */
 function assertPrincipal(principal: WebhookPrincipal): void {
   const { ownerId, permissions } = principal;
-  if (typeof ownerId !== 'string' || ownerId.length === 0 || ownerId.length > MAX_OWNER_ID_LENGTH) {
-    throw new Error(`WebhooksModule authenticate() must return { ownerId: string of 1-${MAX_OWNER_ID_LENGTH} characters }`);
-  }
+  const problem = explainOwnerId(ownerId);
+  if (problem) throw new Error(`WebhooksModule authenticate() must return { ownerId, permissions? }: ${problem}`);
   if (permissions !== undefined && (!Array.isArray(permissions) || permissions.some((p) => typeof p !== 'string'))) {
     throw new Error('WebhooksModule authenticate() returned permissions that are not an array of strings');
   }
