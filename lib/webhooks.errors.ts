@@ -48,10 +48,11 @@ export class PayloadTooLargeError extends WebhookError {
     readonly limit: number,
     readonly stoppedEarly = false,
   ) {
+    const size = stoppedEarly ? `at least ${bytes} bytes serialized (serializing stopped early)` : `${bytes} bytes serialized`;
     super(
       'payload_too_large',
-      `Webhook event is ${stoppedEarly ? 'at least ' : ''}${bytes} bytes serialized${stoppedEarly ? ' (serializing stopped early)' : ''}; ` +
-        `the limit is ${limit} (maxPayloadBytes). Make data smaller (send ids and let receivers fetch the rest) or raise maxPayloadBytes.`,
+      `Webhook event is ${size}; the limit is ${limit} (maxPayloadBytes). ` +
+        'Make data smaller (send ids and let receivers fetch the rest) or raise maxPayloadBytes.',
     );
   }
 }

@@ -92,7 +92,8 @@ describe('authenticate', () => {
 
     it('is refused by WebhookEndpointService.create called from code, too', async () => {
       const service = t.app.get(WebhookEndpointService);
-      const error = await service.create('acct\u0000evil', { url: 'https://hooks.example.com/in', events: ['user.created'] }).catch((e) => e);
+      const input = { url: 'https://hooks.example.com/in', events: ['user.created'] };
+      const error = await service.create('acct\u0000evil', input).catch((e) => e);
       expect(error).toBeInstanceOf(WebhookValidationError);
       expect(error.message).toBe('ownerId must not contain control characters (U+0000-U+001F, U+007F-U+009F); found U+0000 at index 4');
     });

@@ -836,7 +836,14 @@ function buildCases(f: Fixtures): Case[] {
   }
 
   // Body-less routes ignore well-formed JSON bodies, whatever they hold.
-  for (const route of ['POST /:id/rotate-secret', 'POST /:id/revoke-previous-secret', 'POST /:id/test', 'POST /:id/deliveries/:deliveryId/retry', 'DELETE /:id'] as const) {
+  const bodyless = [
+    'POST /:id/rotate-secret',
+    'POST /:id/revoke-previous-secret',
+    'POST /:id/test',
+    'POST /:id/deliveries/:deliveryId/retry',
+    'DELETE /:id',
+  ] as const;
+  for (const route of bodyless) {
     for (const [label, raw] of [
       ['a __proto__ body', '{"__proto__":{"polluted":"yes"}}'],
       ['an owner_id body', `{"owner_id":"${f.attacker}","ownerId":"${f.attacker}"}`],

@@ -106,7 +106,8 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
         return false;
       }
     };
-    const rotate = async (owner: string, id: string) => (await t.api(owner).post(`/v1/webhooks/${id}/rotate-secret`).expect(200)).body.secret as string;
+    const rotate = async (owner: string, id: string) =>
+      (await t.api(owner).post(`/v1/webhooks/${id}/rotate-secret`).expect(200)).body.secret as string;
     const deliverOne = async (owner: string, path: string) => {
       const before = receiver.at(path).length;
       await t.publisher.emit('user.created', {}, { ownerId: owner });
@@ -153,7 +154,8 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
       const { id, secret: current } = await register(owner, '/long-list');
       const retired = Array.from({ length: 400 }, () => `whsec_${randomBytes(32).toString('base64')}`);
       const expiresAt = Date.now() + 60_000;
-      await t.dataSource.getRepository(WebhookEndpointEntity).update({ id }, { retiredSecrets: retired.map((secret) => ({ secret, expires_at: expiresAt })) });
+      const retiredSecrets = retired.map((secret) => ({ secret, expires_at: expiresAt }));
+      await t.dataSource.getRepository(WebhookEndpointEntity).update({ id }, { retiredSecrets });
 
       const request = await deliverOne(owner, '/long-list');
       expect(signatures(request)).toHaveLength(2);

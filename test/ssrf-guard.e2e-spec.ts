@@ -73,21 +73,21 @@ describe('SSRF guard at send time', () => {
     return { delivery, reached: receiver.at(path).length, owner, webhookId: body.id as string };
   }
 
-  const policyLines = (webhookId: string) => logs.of('WebhookNetworkPolicy').filter((line) => line.message.startsWith(`endpoint ${webhookId} `));
+  const POLICY = 'refused by the network policy';
+  /** How the log names an endpoint. */
+  const who = (webhookId: string, owner: string) => `endpoint ${webhookId} (owner ${owner})`;
+  const policyLines = (webhookId: string) =>
+    logs.of('WebhookNetworkPolicy').filter((line) => line.message.startsWith(`endpoint ${webhookId} `));
+  const refusedNames = Object.keys(RECORDS).filter((name) => name !== 'public.test');
 
-  it.each(Object.keys(RECORDS).filter((name) => name !== 'public.test'))('refuses %s with the generic reason, and logs the detail for the host', async (hostname) => {
+  it.each(refusedNames)('refuses %s with the generic reason, and logs the detail for the host', async (hostname) => {
     const { delivery, reached, owner, webhookId } = await attemptTo(`http://${hostname}:{receiver}`);
     expect(reached).toBe(0);
     expect(delivery.last_status_code).toBeNull();
     expect(delivery.last_error).toBe(`${REFUSED}; retry schedule exhausted`);
     const lines = await waitFor('the log line', () => policyLines(webhookId).length > 0 && policyLines(webhookId));
-    expect(lines).toEqual([
-      {
-        level: 'warn',
-        context: 'WebhookNetworkPolicy',
-        message: expect.stringMatching(new RegExp(`^endpoint ${webhookId} \\(owner ${owner}\\) refused by the network policy: ${hostname.replace('.', '\\.')} resolves to .+, not a public address$`)),
-      },
-    ]);
+    expect(lines).toEqual([{ level: 'warn', context: 'WebhookNetworkPolicy', message: expect.stringMatching(/, not a public address$/) }]);
+    expect(lines[0].message).toContain(`${who(webhookId, owner)} ${POLICY}: ${hostname} resolves to `);
   });
 
   it('tells the tenant the same for a name that does not resolve and one that resolves inward: existence cannot be probed', async () => {
@@ -97,14 +97,15 @@ describe('SSRF guard at send time', () => {
     expect(missing.delivery.last_error).toBe(`${REFUSED}; retry schedule exhausted`);
     for (const { owner, webhookId, delivery } of [inward, missing]) {
       const { attempts } = (await t.api(owner).get(`/v1/webhooks/${webhookId}/deliveries/${delivery.id}`).expect(200)).body;
-      expect(attempts.map((attempt: { error: string; status_code: null }) => [attempt.error, attempt.status_code])).toEqual([[`${REFUSED}; retry schedule exhausted`, null]]);
+      const seen = attempts.map((attempt: { error: string; status_code: null }) => [attempt.error, attempt.status_code]);
+      expect(seen).toEqual([[`${REFUSED}; retry schedule exhausted`, null]]);
     }
-    const seen = await waitFor('both log lines', () => policyLines(inward.webhookId).length + policyLines(missing.webhookId).length === 2 && logs.of('WebhookNetworkPolicy'));
-    expect(seen.map((line) => line.message)).toEqual(
-      expect.arrayContaining([
-        `endpoint ${inward.webhookId} (owner ${inward.owner}) refused by the network policy: private-10.test resolves to 10.0.0.5, not a public address`,
-        `endpoint ${missing.webhookId} (owner ${missing.owner}) refused by the network policy: no-such-name.test did not resolve: getaddrinfo ENOTFOUND no-such-name.test`,
-      ]),
+    const lineOf = ({ webhookId }: { webhookId: string }) => waitFor('the log line', () => policyLines(webhookId)[0]);
+    expect((await lineOf(inward)).message).toBe(
+      `${who(inward.webhookId, inward.owner)} ${POLICY}: private-10.test resolves to 10.0.0.5, not a public address`,
+    );
+    expect((await lineOf(missing)).message).toBe(
+      `${who(missing.webhookId, missing.owner)} ${POLICY}: no-such-name.test did not resolve: getaddrinfo ENOTFOUND no-such-name.test`,
     );
   });
 

@@ -52,7 +52,8 @@ export class DeliveryProcessor {
     const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body, interrupt);
     if (outcome.interrupted) return 'none';
     if (outcome.refusedHostDetail && this.refusalLog.allow(endpoint.id)) {
-      this.policyLogger.warn(`endpoint ${endpoint.id} (owner ${endpoint.ownerId}) refused by the network policy: ${outcome.refusedHostDetail}`);
+      const who = `endpoint ${endpoint.id} (owner ${endpoint.ownerId})`;
+      this.policyLogger.warn(`${who} refused by the network policy: ${outcome.refusedHostDetail}`);
     }
     const verdict = judgeAttempt(outcome, attempt, this.options.retry);
     const finishedAt = Date.now();

@@ -144,7 +144,8 @@ export class WebhookEndpointService {
   async revokePreviousSecret(ownerId: string, id: string): Promise<void> {
     const endpoint = await this.find(ownerId, id);
     if (!endpoint.retiredSecrets?.length) return;
-    await this.repository.update({ id: endpoint.id, ownerId }, { retiredSecrets: null, updatedAt: Math.max(Date.now(), endpoint.updatedAt) });
+    const updatedAt = Math.max(Date.now(), endpoint.updatedAt);
+    await this.repository.update({ id: endpoint.id, ownerId }, { retiredSecrets: null, updatedAt });
   }
 
   async revealSecret(ownerId: string, id: string): Promise<{ secret: string }> {

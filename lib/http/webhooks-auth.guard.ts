@@ -38,8 +38,12 @@ export class WebhooksAuthGuard implements CanActivate {
     const timeoutMs = this.options.authenticateTimeoutMs;
     const principal = await withinDeadline(Promise.resolve(this.options.authenticate!(request)), timeoutMs, TIMED_OUT);
     if (principal === TIMED_OUT) {
-      if (this.timeoutLog.allow('authenticate')) this.logger.warn(`authenticate() did not settle within ${timeoutMs} ms; answering 503 (authenticateTimeoutMs)`);
-      throw new ServiceUnavailableException(`authentication did not finish within ${timeoutMs} ms (authenticateTimeoutMs); try again later`);
+      if (this.timeoutLog.allow('authenticate')) {
+        this.logger.warn(`authenticate() did not settle within ${timeoutMs} ms; answering 503 (authenticateTimeoutMs)`);
+      }
+      throw new ServiceUnavailableException(
+        `authentication did not finish within ${timeoutMs} ms (authenticateTimeoutMs); try again later`,
+      );
     }
     if (!principal) {
       context.switchToHttp().getResponse().setHeader?.('WWW-Authenticate', 'Bearer');

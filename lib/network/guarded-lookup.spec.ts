@@ -9,7 +9,9 @@ interface Looked {
 
 function look(resolver: HostResolver, hostname: string, options: { family?: number; all?: boolean } = {}): Promise<Looked> {
   const lookup = guardedLookup(resolver);
-  return new Promise((resolve) => lookup(hostname, options as any, (error: Error | null, address?: any, family?: number) => resolve({ error, address, family })));
+  return new Promise((resolve) => {
+    lookup(hostname, options as any, (error: Error | null, address?: any, family?: number) => resolve({ error, address, family }));
+  });
 }
 
 const answers = (records: Record<string, LookupAddress[]>): HostResolver => async (hostname) => {
@@ -49,7 +51,11 @@ describe('guardedLookup', () => {
 
   it.each<[string, HostResolver, string]>([
     ['an empty answer', async () => [], 'x.example resolved to no address'],
-    ['an answer that is not an array', async () => ({ address: '1.1.1.1' }) as any, 'security.resolveHost returned {"address":"1.1.1.1"} for x.example, not [{ address, family }]'],
+    [
+      'an answer that is not an array',
+      async () => ({ address: '1.1.1.1' }) as any,
+      'security.resolveHost returned {"address":"1.1.1.1"} for x.example, not [{ address, family }]',
+    ],
     ['an entry without an address', async () => [{ family: 4 }] as any, 'x.example resolves to undefined, not a public address'],
     [
       'a resolver that throws synchronously',
@@ -58,7 +64,11 @@ describe('guardedLookup', () => {
       },
       'x.example did not resolve: resolver exploded',
     ],
-    ['a resolver error with a code', async () => Promise.reject(Object.assign(new Error('queryA timed out'), { code: 'ETIMEOUT' })), 'x.example did not resolve: ETIMEOUT: queryA timed out'],
+    [
+      'a resolver error with a code',
+      async () => Promise.reject(Object.assign(new Error('queryA timed out'), { code: 'ETIMEOUT' })),
+      'x.example did not resolve: ETIMEOUT: queryA timed out',
+    ],
   ])('refuses %s with the generic message', async (_, resolver, detail) => {
     const { error } = await look(resolver, 'x.example');
     expect(error).toBeInstanceOf(HostRefusedError);
@@ -68,7 +78,8 @@ describe('guardedLookup', () => {
 
   it('pins the connection to the vetted addresses, per family when asked', async () => {
     expect(await look(dns, 'public.example')).toEqual({ error: null, address: '93.184.216.34', family: 4 });
-    expect(await look(dns, 'public.example', { family: 6 })).toEqual({ error: null, address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 });
+    const v6 = '2606:2800:220:1:248:1893:25c8:1946';
+    expect(await look(dns, 'public.example', { family: 6 })).toEqual({ error: null, address: v6, family: 6 });
     expect(await look(dns, 'public.example', { all: true })).toEqual({
       error: null,
       address: [

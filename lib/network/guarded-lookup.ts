@@ -51,7 +51,9 @@ export function guardedLookup(resolver: HostResolver): LookupFunction {
       .then(() => resolver(hostname))
       .then(
         (answer: unknown) => {
-          if (!Array.isArray(answer)) return refuse(`security.resolveHost returned ${describeAnswer(answer)} for ${hostname}, not [{ address, family }]`);
+          if (!Array.isArray(answer)) {
+            return refuse(`security.resolveHost returned ${describeAnswer(answer)} for ${hostname}, not [{ address, family }]`);
+          }
           const addresses = answer as LookupAddress[];
           if (addresses.length === 0) return refuse(`${hostname} resolved to no address`);
           const refused = addresses.filter((a) => typeof a?.address !== 'string' || !isGlobalAddress(a.address));

@@ -3,6 +3,7 @@ import { serializeEvent } from './event-envelope.js';
 
 const at = new Date('2026-01-01T12:00:00Z');
 const ENVELOPE_BYTES = serializeEvent('evt_1', 't', at, {}).length - 2;
+const IS_UNDEFINED = 'is undefined, which JSON drops or turns into null; leave the property out or use null';
 
 describe('serializeEvent', () => {
   it('writes the seed guide envelope in order, with data untouched', () => {
@@ -43,11 +44,11 @@ describe('serializeEvent', () => {
     [{ shared: new SharedArrayBuffer(4) }, 'data.shared is a SharedArrayBuffer; encode it as base64 text'],
     [{ view: new DataView(new ArrayBuffer(4)) }, 'data.view is a DataView; encode it as base64 text'],
     [{ files: [{ name: 'a' }, { name: 'b', body: Buffer.alloc(1) }] }, 'data.files[1].body is a Buffer; encode it as base64 text'],
-    [{ user: { middle_name: undefined } }, 'data.user.middle_name is undefined, which JSON drops or turns into null; leave the property out or use null'],
-    [{ tags: ['a', undefined] }, 'data.tags[1] is undefined, which JSON drops or turns into null; leave the property out or use null'],
+    [{ user: { middle_name: undefined } }, `data.user.middle_name ${IS_UNDEFINED}`],
+    [{ tags: ['a', undefined] }, `data.tags[1] ${IS_UNDEFINED}`],
     [{ 'odd key': { 'x-y': [[0, NaN]] } }, 'data["odd key"]["x-y"][0][1] is NaN, which JSON cannot represent'],
     [{ when: new Date(Number.NaN) }, 'data.when is an invalid Date, which JSON turns into null'],
-    [{ custom: { toJSON: () => undefined } }, 'data.custom is undefined, which JSON drops or turns into null; leave the property out or use null'],
+    [{ custom: { toJSON: () => undefined } }, `data.custom ${IS_UNDEFINED}`],
   ])('refuses %p, naming where it sits', (data, message) => {
     expect(() => serializeEvent('evt_1', 't', at, data)).toThrow(new InvalidPayloadError(message));
   });
@@ -72,7 +73,8 @@ describe('serializeEvent', () => {
       const error = captureError(() => serializeEvent('evt_1', 't', at, { ...fill(1_000), x: 1 }, cap));
       expect(error).toEqual(new PayloadTooLargeError(cap + 6, cap));
       expect(error.message).toBe(
-        `Webhook event is ${cap + 6} bytes serialized; the limit is ${cap} (maxPayloadBytes). Make data smaller (send ids and let receivers fetch the rest) or raise maxPayloadBytes.`,
+        `Webhook event is ${cap + 6} bytes serialized; the limit is ${cap} (maxPayloadBytes). ` +
+          'Make data smaller (send ids and let receivers fetch the rest) or raise maxPayloadBytes.',
       );
     });
 

@@ -106,7 +106,9 @@ export class PayloadGuard {
       throw this.refuse(key, `is ${article(value.constructor.name)}; encode it as base64 text`);
     }
     // A Buffer reaches the replacer as its toJSON() output, { type: 'Buffer', data: [...] }.
-    if ('type' in value && 'data' in value && Buffer.isBuffer(ownValue(holder, key))) throw this.refuse(key, 'is a Buffer; encode it as base64 text');
+    if ('type' in value && 'data' in value && Buffer.isBuffer(ownValue(holder, key))) {
+      throw this.refuse(key, 'is a Buffer; encode it as base64 text');
+    }
     for (const [type, name] of LOSSY_OBJECTS) {
       if (value instanceof type) throw this.refuse(key, `is ${name}, which JSON would turn into {}`);
     }
