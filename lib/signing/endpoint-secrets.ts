@@ -8,8 +8,8 @@ import { generateSecret } from './signature.js';
 /**
  * An endpoint's signing secrets: the current one and, inside its rotation overlap, the one it
  * replaced. Never more than two, however often the secret is rotated: every live secret adds a
- * signature to every delivery's header, and an unbounded list made headers receivers refuse (431)
- * and HMAC work that stalled the worker.
+ * signature to every delivery's header, and an unbounded list would grow headers past what
+ * receivers accept (431) and HMAC work past what the worker can spare.
  */
 @Injectable()
 export class EndpointSecrets {
