@@ -38,12 +38,22 @@ export class InvalidPayloadError extends WebhookError {
   }
 }
 
+/**
+ * The serialized event is over the cap. `bytes` is its size, or, when serializing stopped early
+ * (`stoppedEarly`), how many bytes it had reached by then.
+ */
 export class PayloadTooLargeError extends WebhookError {
   constructor(
     readonly bytes: number,
     readonly limit: number,
+    readonly stoppedEarly = false,
   ) {
-    super('payload_too_large', `Webhook event is ${bytes} bytes serialized; the limit is ${limit} (maxPayloadBytes).`);
+    const size = stoppedEarly ? `at least ${bytes} bytes serialized (serializing stopped early)` : `${bytes} bytes serialized`;
+    super(
+      'payload_too_large',
+      `Webhook event is ${size}; the limit is ${limit} (maxPayloadBytes). ` +
+        'Make data smaller (send ids and let receivers fetch the rest) or raise maxPayloadBytes.',
+    );
   }
 }
 

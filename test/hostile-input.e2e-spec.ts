@@ -37,6 +37,7 @@ const ROUTES = [
   'PATCH /:id',
   'DELETE /:id',
   'POST /:id/rotate-secret',
+  'POST /:id/revoke-previous-secret',
   'GET /:id/secret',
   'POST /:id/test',
   'POST /:id/recover',
@@ -126,6 +127,8 @@ function routeRequest(route: (typeof ROUTES)[number], id: string, deliveryId: st
       return { method: 'DELETE', path: `${base}/${id}` };
     case 'POST /:id/rotate-secret':
       return { method: 'POST', path: `${base}/${id}/rotate-secret` };
+    case 'POST /:id/revoke-previous-secret':
+      return { method: 'POST', path: `${base}/${id}/revoke-previous-secret` };
     case 'GET /:id/secret':
       return { method: 'GET', path: `${base}/${id}/secret` };
     case 'POST /:id/test':
@@ -336,6 +339,9 @@ function buildCases(f: Fixtures): Case[] {
     }
     add('POST /:id/rotate-secret', `404: the attacker rotates the victim's ${label} secret, naming its own`, 404, {
       method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, auth: owner.attacker, json: { secret: 'whsec_attacker' },
+    }, { message: 'webhook not found' });
+    add('POST /:id/revoke-previous-secret', `404: the attacker revokes the victim's ${label} previous secret`, 404, {
+      method: 'POST', path: `/v1/webhooks/${id}/revoke-previous-secret`, auth: owner.attacker,
     }, { message: 'webhook not found' });
     add('POST /:id/recover', `404: the attacker recovers the victim's ${label} endpoint over all time`, 404, {
       method: 'POST', path: `/v1/webhooks/${id}/recover`, auth: owner.attacker, json: { since: '1970-01-01T00:00:00.000Z', until: '2999-01-01T00:00:00.000Z' },
@@ -830,7 +836,14 @@ function buildCases(f: Fixtures): Case[] {
   }
 
   // Body-less routes ignore well-formed JSON bodies, whatever they hold.
-  for (const route of ['POST /:id/rotate-secret', 'POST /:id/test', 'POST /:id/deliveries/:deliveryId/retry', 'DELETE /:id'] as const) {
+  const bodyless = [
+    'POST /:id/rotate-secret',
+    'POST /:id/revoke-previous-secret',
+    'POST /:id/test',
+    'POST /:id/deliveries/:deliveryId/retry',
+    'DELETE /:id',
+  ] as const;
+  for (const route of bodyless) {
     for (const [label, raw] of [
       ['a __proto__ body', '{"__proto__":{"polluted":"yes"}}'],
       ['an owner_id body', `{"owner_id":"${f.attacker}","ownerId":"${f.attacker}"}`],
@@ -891,6 +904,7 @@ function buildCases(f: Fixtures): Case[] {
     ['DELETE', '/v1/webhooks', 'Cannot DELETE'],
     ['POST', '/v1/webhooks/event-types', 'Cannot POST'],
     ['GET', `/v1/webhooks/${f.vEp}/rotate-secret`, 'Cannot GET'],
+    ['GET', `/v1/webhooks/${f.vEp}/revoke-previous-secret`, 'Cannot GET'],
     ['GET', `/v1/webhooks/${f.vEp}/test`, 'Cannot GET'],
     ['GET', `/v1/webhooks/${f.vEp}/recover`, 'Cannot GET'],
     ['POST', `/v1/webhooks/${f.vEp}/secret`, 'Cannot POST'],

@@ -18,6 +18,11 @@ describe('WebhooksModule options', () => {
 
   it.each<[string, Partial<WebhooksModuleRootOptions> | any, string]>([
     ['authenticate', { authenticate: 'yes' }, 'option "authenticate" must be a function'],
+    ...[0, 120_001, 1.5, '10s'].map((value): [string, object, string] => [
+      `authenticateTimeoutMs ${JSON.stringify(value)}`,
+      { authenticateTimeoutMs: value },
+      `option "authenticateTimeoutMs" must be an integer from 10 to 120000, got ${JSON.stringify(value)}`,
+    ]),
     ['path', { path: 'v1/../hooks?x' }, 'option "path" must be a plain route prefix'],
     ['queueName', { queueName: 'a b' }, 'option "queueName" must be 1-100 letters'],
     ['eventTypes', { eventTypes: ['user.created', 'user.created'] }, 'eventTypes[1]: "user.created" is listed twice'],

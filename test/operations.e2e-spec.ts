@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { WebhookDeliveryEntity } from '../lib/index.js';
+import { WebhookDeliveryEntity, WebhookEndpointEntity, WebhookEndpointService } from '../lib/index.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
 import { sleep, waitFor } from './support/wait-for.js';
@@ -94,6 +95,90 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
     expect(new Webhook(oldSecret).verify(request.body, headers)).toBeTruthy();
     expect(new Webhook(newSecret).verify(request.body, headers)).toBeTruthy();
+  });
+
+  describe('secret rotation', () => {
+    const signatures = (request: { headers: Record<string, unknown> }) => String(request.headers['webhook-signature']).split(' ');
+    const verifies = (secret: string, request: { body: string; headers: Record<string, unknown> }) => {
+      try {
+        return Boolean(new Webhook(secret).verify(request.body, request.headers as Record<string, string>));
+      } catch {
+        return false;
+      }
+    };
+    const rotate = async (owner: string, id: string) =>
+      (await t.api(owner).post(`/v1/webhooks/${id}/rotate-secret`).expect(200)).body.secret as string;
+    const deliverOne = async (owner: string, path: string) => {
+      const before = receiver.at(path).length;
+      await t.publisher.emit('user.created', {}, { ownerId: owner });
+      return waitFor('the delivery', () => receiver.at(path).length === before + 1 && receiver.at(path)[before]);
+    };
+
+    it('signs with the newest secret and only the one before it, however many rotations came before', async () => {
+      const owner = uniqueOwner();
+      const { id, secret: original } = await register(owner, '/rotated-often');
+      const rotated: string[] = [];
+      for (let i = 0; i < 12; i++) rotated.push(await rotate(owner, id));
+      const [newest, previous] = [rotated[11], rotated[10]];
+
+      const request = await deliverOne(owner, '/rotated-often');
+      expect(signatures(request)).toHaveLength(2);
+      expect(signatures(request).every((entry) => entry.startsWith('v1,'))).toBe(true);
+      expect(verifies(newest, request)).toBe(true);
+      expect(verifies(previous, request)).toBe(true);
+      expect([original, ...rotated.slice(0, 10)].filter((secret) => verifies(secret, request))).toEqual([]);
+    });
+
+    it('revokes the previous secret at once: only the current one signs afterwards', async () => {
+      const owner = uniqueOwner();
+      const { id, secret: original } = await register(owner, '/revoked');
+      const current = await rotate(owner, id);
+      expect(signatures(await deliverOne(owner, '/revoked'))).toHaveLength(2);
+
+      await t.api(uniqueOwner()).post(`/v1/webhooks/${id}/revoke-previous-secret`).expect(404);
+      await t.api(owner, `Bearer read:${owner}`).post(`/v1/webhooks/${id}/revoke-previous-secret`).expect(403);
+      const revoked = await t.api(owner).post(`/v1/webhooks/${id}/revoke-previous-secret`).expect(204);
+      expect(revoked.text).toBe('');
+      const request = await deliverOne(owner, '/revoked');
+      expect(signatures(request)).toHaveLength(1);
+      expect(verifies(current, request)).toBe(true);
+      expect(verifies(original, request)).toBe(false);
+      expect((await t.api(owner).get(`/v1/webhooks/${id}/secret`).expect(200)).body).toEqual({ secret: current });
+      // Nothing left to revoke: still 204, still the current secret alone.
+      await t.api(owner).post(`/v1/webhooks/${id}/revoke-previous-secret`).expect(204);
+      expect(signatures(await deliverOne(owner, '/revoked'))).toHaveLength(1);
+    });
+
+    it('signs with at most two secrets even when the stored row lists hundreds', async () => {
+      const owner = uniqueOwner();
+      const { id, secret: current } = await register(owner, '/long-list');
+      const retired = Array.from({ length: 400 }, () => `whsec_${randomBytes(32).toString('base64')}`);
+      const expiresAt = Date.now() + 60_000;
+      const retiredSecrets = retired.map((secret) => ({ secret, expires_at: expiresAt }));
+      await t.dataSource.getRepository(WebhookEndpointEntity).update({ id }, { retiredSecrets });
+
+      const request = await deliverOne(owner, '/long-list');
+      expect(signatures(request)).toHaveLength(2);
+      expect(verifies(current, request)).toBe(true);
+      expect(verifies(retired[0], request)).toBe(true);
+      expect(verifies(retired[1], request)).toBe(false);
+    });
+
+    it('chains concurrent rotations: every one succeeds, and the last replaced a secret another one issued', async () => {
+      const owner = uniqueOwner();
+      const { id, secret: original } = await register(owner, '/rotated-at-once');
+      const service = t.app.get(WebhookEndpointService);
+      const issued = (await Promise.all(Array.from({ length: 5 }, () => service.rotateSecret(owner, id)))).map(({ secret }) => secret);
+      expect(new Set(issued).size).toBe(5);
+      const current = (await t.api(owner).get(`/v1/webhooks/${id}/secret`).expect(200)).body.secret;
+      expect(issued).toContain(current);
+
+      const request = await deliverOne(owner, '/rotated-at-once');
+      expect(signatures(request)).toHaveLength(2);
+      expect(verifies(current, request)).toBe(true);
+      expect(issued.filter((secret) => secret !== current && verifies(secret, request))).toHaveLength(1);
+      expect(verifies(original, request)).toBe(false);
+    });
   });
 
   it('cancels pending deliveries when the endpoint is deleted', async () => {

@@ -12,6 +12,8 @@ import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
 import { sleep, waitFor } from './support/wait-for.js';
 
+const NO_CONTROL_CHARACTERS = 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)';
+
 describe('WebhookPublisher', () => {
   let receiver: TestReceiver;
   let t: TestApp;
@@ -54,7 +56,11 @@ describe('WebhookPublisher', () => {
     ['a malformed type', () => ['user created!', {}], InvalidEventTypeError, 'Invalid event type "user created!"'],
     ['a wildcard as type', () => ['user.*', {}], InvalidEventTypeError, 'Invalid event type'],
     ['non-object data', () => ['user.created', 'text'], InvalidPayloadError, 'data must be a plain object'],
-    ['a BigInt', () => ['user.created', { n: 1n }], InvalidPayloadError, '"n" is a BigInt'],
+    ['a BigInt', () => ['user.created', { n: 1n }], InvalidPayloadError, 'data.n is a BigInt'],
+    ['a Buffer', () => ['user.created', { user: { avatar: Buffer.alloc(3) } }], InvalidPayloadError, 'data.user.avatar is a Buffer'],
+    ['a Uint8Array', () => ['user.created', { bytes: new Uint8Array(4) }], InvalidPayloadError, 'data.bytes is a Uint8Array'],
+    ['an undefined property', () => ['user.created', { user: { phone: undefined } }], InvalidPayloadError, 'data.user.phone is undefined'],
+    ['an undefined array element', () => ['user.created', { tags: ['a', undefined] }], InvalidPayloadError, 'data.tags[1] is undefined'],
     ['a cycle', () => { const d: any = {}; d.d = d; return ['user.created', d]; }, InvalidPayloadError, 'circular'],
     ['an oversized payload', () => ['user.created', { blob: 'x'.repeat(5_000) }], PayloadTooLargeError, 'the limit is 2048 (maxPayloadBytes)'],
   ] as const)('refuses %s with a typed error and writes nothing', async (_, args, type, message) => {
@@ -67,11 +73,85 @@ describe('WebhookPublisher', () => {
     expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
   });
 
+  it('stops serializing an oversized payload at the cap, without reading the rest of it', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/never-large');
+    let readLater = false;
+    const data = {
+      blob: 'x'.repeat(1_000_000),
+      get later() {
+        readLater = true;
+        return 'never needed';
+      },
+    };
+    const error = await t.publisher.emit('user.created', data, { ownerId: owner }).catch((e) => e);
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ limit: 2_048, stoppedEarly: true });
+    expect(readLater).toBe(false);
+    expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+  });
+
   it('refuses bad owner ids and idempotency keys', async () => {
     await expect(t.publisher.emit('user.created', {}, { ownerId: '' })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
     await expect(t.publisher.emit('user.created', {}, { ownerId: 'o'.repeat(192) })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
     await expect(t.publisher.emit('user.created', {}, { idempotencyKey: '' })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
     await expect(t.publisher.emit('user.created', {}, { ownerId: 42 as any })).rejects.toBeInstanceOf(InvalidEmitOptionsError);
+  });
+
+  it('refuses control characters in owner ids and idempotency keys, naming them, and writes nothing', async () => {
+    const owner = uniqueOwner();
+    await register(owner, '/never-control');
+    for (const [options, message] of [
+      [{ ownerId: `${owner}\u0000k` }, `ownerId ${NO_CONTROL_CHARACTERS}; found U+0000`],
+      [{ ownerId: `${owner}\n` }, `ownerId ${NO_CONTROL_CHARACTERS}; found U+000A`],
+      [{ ownerId: owner, idempotencyKey: 'k\u0000z' }, `idempotencyKey ${NO_CONTROL_CHARACTERS}; found U+0000 at index 1`],
+      [{ ownerId: owner, idempotencyKey: 'k\u007f' }, 'found U+007F at index 1'],
+      [{ ownerId: owner, idempotencyKey: '\u0085k' }, 'found U+0085 at index 0'],
+    ] as const) {
+      const error = await t.publisher.emit('user.created', {}, options).catch((e) => e);
+      expect(error).toBeInstanceOf(InvalidEmitOptionsError);
+      expect(error.message).toContain(message);
+    }
+    const batch = t.publisher.emitMany([
+      { type: 'user.created', data: {}, ownerId: owner, idempotencyKey: 'fine' },
+      { type: 'user.created', data: {}, ownerId: owner, idempotencyKey: 'k\tz' },
+    ]);
+    await expect(batch).rejects.toThrow(new InvalidEmitOptionsError(`idempotencyKey ${NO_CONTROL_CHARACTERS}; found U+0009 at index 1`));
+    expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  describe.each([':', '|', '/', ' ', '.', '\u00a0'])('owners and keys that a join on %p would confuse', (separator) => {
+    // Owner `o` with key `k<sep>z`, and owner `o<sep>k` with key `z`.
+    const pair = () => {
+      const owner = uniqueOwner();
+      return [
+        { ownerId: owner, idempotencyKey: `k${separator}z` },
+        { ownerId: `${owner}${separator}k`, idempotencyKey: 'z' },
+      ];
+    };
+
+    const expectTwoEvents = async (pairs: Array<{ ownerId: string; idempotencyKey: string }>, ids: string[]) => {
+      expect(new Set(ids).size).toBe(2);
+      const events = t.dataSource.getRepository(WebhookEventEntity);
+      for (const [i, { ownerId, idempotencyKey }] of pairs.entries()) {
+        const stored = await events.find({ select: { id: true, ownerId: true, idempotencyKey: true }, where: { ownerId } });
+        expect(stored).toEqual([{ id: ids[i], ownerId, idempotencyKey }]);
+        // Still idempotent for each owner on its own.
+        expect((await t.publisher.emit('user.created', {}, { ownerId, idempotencyKey })).id).toBe(ids[i]);
+      }
+    };
+
+    it('stores one event each when emitted in one emitMany', async () => {
+      const pairs = pair();
+      const emitted = await t.publisher.emitMany(pairs.map((options) => ({ type: 'user.created', data: {}, ...options })));
+      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+    });
+
+    it('stores one event each when emitted concurrently', async () => {
+      const pairs = pair();
+      const emitted = await Promise.all(pairs.map((options) => t.publisher.emit('user.created', {}, options)));
+      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+    });
   });
 
   it('yields one event for one idempotency key per owner, sequentially and concurrently', async () => {
@@ -167,5 +247,33 @@ describe('WebhookPublisher', () => {
       .catch((e) => e);
     expect(error).toBeInstanceOf(EmitFailedError);
     expect(error.message).toBe('Webhook event was not stored: connection refused');
+  });
+});
+
+describe('WebhookPublisher payload cap per database', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ webhooks: { maxPayloadBytes: 100_000 } });
+  });
+
+  afterAll(() => t.close());
+
+  it('caps bodies at 65,535 bytes on MySQL/MariaDB (a TEXT column) and at maxPayloadBytes elsewhere', async () => {
+    const owner = uniqueOwner();
+    const limit = t.database.kind === 'mariadb' ? 65_535 : 100_000;
+    const events = t.dataSource.getRepository(WebhookEventEntity);
+    // Every envelope of one type has the same length: fixed-length id and timestamp.
+    const { id: probe } = await t.publisher.emit('user.created', {}, { ownerId: owner });
+    const envelope = (await events.findOneByOrFail({ id: probe })).body.length - '{}'.length;
+    const fits = { s: 'x'.repeat(limit - envelope - '{"s":""}'.length) };
+    const { id } = await t.publisher.emit('user.created', fits, { ownerId: owner });
+    const stored = await events.findOneByOrFail({ id });
+    expect(Buffer.byteLength(stored.body)).toBe(limit);
+    expect(JSON.parse(stored.body).data).toEqual(fits);
+
+    const error = await t.publisher.emit('user.created', { s: `${fits.s}x` }, { ownerId: owner }).catch((e) => e);
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ bytes: limit + 1, limit });
   });
 });

@@ -1,4 +1,5 @@
 import { WebhookEndpointEntity } from '../lib/index.js';
+import { CapturedLogs } from './support/captured-logs.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
 import { waitFor } from './support/wait-for.js';
@@ -22,13 +23,18 @@ const RECORDS: Record<string, Array<{ address: string; family: number }>> = {
   'public.test': [{ address: '93.184.216.34', family: 4 }],
 };
 
+/** What the tenant sees for every refused host name, whether it resolved inward or not at all. */
+const REFUSED = 'refused by the network policy: the host name did not resolve to an allowed public address';
+
 describe('SSRF guard at send time', () => {
   let receiver: TestReceiver;
   let t: TestApp;
+  const logs = new CapturedLogs();
 
   beforeAll(async () => {
     receiver = await TestReceiver.start();
     t = await startTestApp({
+      logger: logs,
       webhooks: {
         security: {
           allowHttp: true,
@@ -64,14 +70,54 @@ describe('SSRF guard at send time', () => {
       const rows = (await t.api(owner).get(`/v1/webhooks/${body.id}/deliveries`).expect(200)).body.data;
       return rows[0]?.status === 'failed' && rows;
     });
-    return { delivery, reached: receiver.at(path).length };
+    return { delivery, reached: receiver.at(path).length, owner, webhookId: body.id as string };
   }
 
-  it.each(Object.keys(RECORDS).filter((name) => name !== 'public.test'))('refuses %s and records why', async (hostname) => {
-    const { delivery, reached } = await attemptTo(`http://${hostname}:{receiver}`);
+  const POLICY = 'refused by the network policy';
+  /** How the log names an endpoint. */
+  const who = (webhookId: string, owner: string) => `endpoint ${webhookId} (owner ${owner})`;
+  const policyLines = (webhookId: string) =>
+    logs.of('WebhookNetworkPolicy').filter((line) => line.message.startsWith(`endpoint ${webhookId} `));
+  const refusedNames = Object.keys(RECORDS).filter((name) => name !== 'public.test');
+
+  it.each(refusedNames)('refuses %s with the generic reason, and logs the detail for the host', async (hostname) => {
+    const { delivery, reached, owner, webhookId } = await attemptTo(`http://${hostname}:{receiver}`);
     expect(reached).toBe(0);
     expect(delivery.last_status_code).toBeNull();
-    expect(delivery.last_error).toMatch(new RegExp(`^refused to connect to ${hostname.replace('.', '\\.')}: it resolves to .+, not a public address`));
+    expect(delivery.last_error).toBe(`${REFUSED}; retry schedule exhausted`);
+    const lines = await waitFor('the log line', () => policyLines(webhookId).length > 0 && policyLines(webhookId));
+    expect(lines).toEqual([{ level: 'warn', context: 'WebhookNetworkPolicy', message: expect.stringMatching(/, not a public address$/) }]);
+    expect(lines[0].message).toContain(`${who(webhookId, owner)} ${POLICY}: ${hostname} resolves to `);
+  });
+
+  it('tells the tenant the same for a name that does not resolve and one that resolves inward: existence cannot be probed', async () => {
+    const inward = await attemptTo('http://private-10.test:{receiver}/internal');
+    const missing = await attemptTo('http://no-such-name.test:{receiver}/internal');
+    expect(missing.delivery.last_error).toBe(inward.delivery.last_error);
+    expect(missing.delivery.last_error).toBe(`${REFUSED}; retry schedule exhausted`);
+    for (const { owner, webhookId, delivery } of [inward, missing]) {
+      const { attempts } = (await t.api(owner).get(`/v1/webhooks/${webhookId}/deliveries/${delivery.id}`).expect(200)).body;
+      const seen = attempts.map((attempt: { error: string; status_code: null }) => [attempt.error, attempt.status_code]);
+      expect(seen).toEqual([[`${REFUSED}; retry schedule exhausted`, null]]);
+    }
+    const lineOf = ({ webhookId }: { webhookId: string }) => waitFor('the log line', () => policyLines(webhookId)[0]);
+    expect((await lineOf(inward)).message).toBe(
+      `${who(inward.webhookId, inward.owner)} ${POLICY}: private-10.test resolves to 10.0.0.5, not a public address`,
+    );
+    expect((await lineOf(missing)).message).toBe(
+      `${who(missing.webhookId, missing.owner)} ${POLICY}: no-such-name.test did not resolve: getaddrinfo ENOTFOUND no-such-name.test`,
+    );
+  });
+
+  it('logs one line per endpoint per minute, however often it is refused', async () => {
+    const { owner, webhookId } = await attemptTo('http://metadata.test:{receiver}');
+    for (let i = 0; i < 3; i++) await t.publisher.emit('user.created', { i }, { ownerId: owner });
+    await waitFor('four failed deliveries', async () => {
+      const rows = (await t.api(owner).get(`/v1/webhooks/${webhookId}/deliveries?status=failed`).expect(200)).body.data;
+      return rows.length === 4;
+    });
+    expect(policyLines(webhookId)).toHaveLength(1);
+    expect(policyLines(webhookId)[0].message).toContain('metadata.test resolves to 169.254.169.254, not a public address');
   });
 
   it.each([
@@ -99,6 +145,6 @@ describe('SSRF guard at send time', () => {
 
   it('lets a public address through the guard (the attempt then fails for network reasons only)', async () => {
     const { delivery } = await attemptTo('http://public.test:{receiver}');
-    expect(delivery.last_error).not.toMatch(/not a public address/);
+    expect(delivery.last_error).not.toMatch(/not a public address|refused by the network policy/);
   });
 });

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LogThrottle } from '../coordination/log-throttle.js';
 import type { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
@@ -31,6 +32,10 @@ const MAX_ERROR_LENGTH = 1024;
  */
 @Injectable()
 export class DeliveryProcessor {
+  private readonly policyLogger = new Logger('WebhookNetworkPolicy');
+  /** One line per endpoint per minute: a refused endpoint is refused on every attempt. */
+  private readonly refusalLog = new LogThrottle();
+
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly sender: WebhookSender,
@@ -53,6 +58,10 @@ export class DeliveryProcessor {
     const attempt = delivery.attemptCount + 1;
     const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body, interrupt);
     if (outcome.interrupted) return NOT_SENT;
+    if (outcome.refusedHostDetail && this.refusalLog.allow(endpoint.id)) {
+      const who = `endpoint ${endpoint.id} (owner ${endpoint.ownerId})`;
+      this.policyLogger.warn(`${who} refused by the network policy: ${outcome.refusedHostDetail}`);
+    }
     const verdict = judgeAttempt(outcome, attempt, this.options.retry);
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);

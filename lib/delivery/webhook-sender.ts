@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { isGlobalAddress } from '../network/address-policy.js';
-import { guardedLookup, PrivateAddressError, type HostResolver } from '../network/guarded-lookup.js';
+import { guardedLookup, HostRefusedError, PrivateAddressError, type HostResolver } from '../network/guarded-lookup.js';
 import { parseRetryAfter } from './retry-policy.js';
 
 export interface SenderConfig {
@@ -21,6 +21,11 @@ export interface SendOutcome {
   error: string | null;
   responseBody: string | null;
   retryAfterMs: number | null;
+  /**
+   * Why the network policy refused the host name (its addresses, or the resolver's error), for the
+   * host's logs only: `error` carries the generic text the tenant may see.
+   */
+  refusedHostDetail?: string;
 }
 
 /**
@@ -82,6 +87,8 @@ export class WebhookSender {
       };
     } catch (error) {
       if (interrupt?.aborted) return { ...failure('interrupted by shutdown', elapsed()), interrupted: true };
+      const refused = hostRefusal(error);
+      if (refused) return { ...failure(refused.message, elapsed()), refusedHostDetail: refused.detail };
       return failure(this.describeFailure(error, abort.signal.aborted), elapsed());
     } finally {
       clearTimeout(timer);
@@ -142,6 +149,13 @@ function describeStatus(statusCode: number): string | null {
   if (statusCode >= 200 && statusCode < 300) return null;
   if (statusCode >= 300 && statusCode < 400) return `HTTP ${statusCode}: redirects are not followed; register the final URL`;
   return `HTTP ${statusCode}`;
+}
+
+/** The guarded lookup's refusal, as undici reports it: the error itself or its cause. */
+function hostRefusal(error: unknown): HostRefusedError | null {
+  if (error instanceof HostRefusedError) return error;
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause instanceof HostRefusedError ? cause : null;
 }
 
 function describeError(error: unknown): string {

@@ -4,12 +4,13 @@ import { EventCatalog } from '../catalog/event-catalog.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
+import { explainOwnerId } from '../host-identifiers.js';
 import { isId, newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { DEFAULT_PAGE_SIZE, pageNewestFirst, type Page } from '../pagination.js';
 import { EndpointSecrets } from '../signing/endpoint-secrets.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import { WebhookNotFoundError, WebhookValidationError } from '../webhooks.errors.js';
+import { WebhookConflictError, WebhookNotFoundError, WebhookValidationError } from '../webhooks.errors.js';
 import { explainMetadata } from './endpoint-metadata.js';
 import { explainEndpointUrl } from './endpoint-url-policy.js';
 import { toEndpointView, type WebhookEndpointView } from './webhook-endpoint.view.js';
@@ -30,6 +31,8 @@ export type WebhookEndpointWithSecret = WebhookEndpointView & { secret: string }
 export const MAX_EVENTS_PER_ENDPOINT = 100;
 export const MAX_DESCRIPTION_LENGTH = 1024;
 const DISABLED_BY_OWNER = 'disabled through the API';
+/** Concurrent rotations of one endpoint each get a turn; past this many lost races, the caller retries. */
+const MAX_ROTATION_ATTEMPTS = 10;
 
 /** Endpoint management, scoped to one owner; the HTTP API is a thin shell over it. */
 @Injectable()
@@ -44,6 +47,8 @@ export class WebhookEndpointService {
 
   /** Creates an endpoint; the only response that carries its secret besides rotate and reveal. */
   async create(ownerId: string, input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
+    const ownerProblem = explainOwnerId(ownerId);
+    if (ownerProblem) throw new WebhookValidationError([ownerProblem]);
     this.check(input, false);
     const now = Date.now();
     const { secret, stored } = this.secrets.create();
@@ -115,16 +120,32 @@ export class WebhookEndpointService {
     });
   }
 
-  /** Issues a new secret; the old one keeps signing for `signing.rotationOverlapMs`. */
+  /**
+   * Issues a new secret. The one it replaces keeps signing for `signing.rotationOverlapMs`; any
+   * secret retired before that stops signing now.
+   */
   async rotateSecret(ownerId: string, id: string): Promise<{ secret: string }> {
-    const endpoint = await this.find(ownerId, id);
-    const now = Date.now();
     const { secret, stored } = this.secrets.create();
-    await this.repository.update(
-      { id: endpoint.id, ownerId },
-      { secret: stored, retiredSecrets: this.secrets.retire(endpoint, now), updatedAt: Math.max(now, endpoint.updatedAt) },
-    );
-    return { secret };
+    for (let attempt = 1; ; attempt++) {
+      const endpoint = await this.find(ownerId, id);
+      const now = Date.now();
+      // Only if the secret is still the one read: of two rotations at once, one would otherwise hand
+      // out a secret that never signs.
+      const { affected } = await this.repository.update(
+        { id: endpoint.id, ownerId, secret: endpoint.secret },
+        { secret: stored, retiredSecrets: this.secrets.retire(endpoint, now), updatedAt: Math.max(now, endpoint.updatedAt) },
+      );
+      if (affected) return { secret };
+      if (attempt === MAX_ROTATION_ATTEMPTS) throw new WebhookConflictError('the secret is being rotated by another request; try again');
+    }
+  }
+
+  /** Stops the secret replaced by the last rotation from signing now, before its overlap ends. */
+  async revokePreviousSecret(ownerId: string, id: string): Promise<void> {
+    const endpoint = await this.find(ownerId, id);
+    if (!endpoint.retiredSecrets?.length) return;
+    const updatedAt = Math.max(Date.now(), endpoint.updatedAt);
+    await this.repository.update({ id: endpoint.id, ownerId }, { retiredSecrets: null, updatedAt });
   }
 
   async revealSecret(ownerId: string, id: string): Promise<{ secret: string }> {

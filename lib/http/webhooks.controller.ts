@@ -74,6 +74,13 @@ export function createWebhooksController(path: string): Type<unknown> {
       return this.endpoints.rotateSecret(ownerId, id);
     }
 
+    @Post(':id/revoke-previous-secret')
+    @HttpCode(204)
+    @RequiresAccess('write')
+    async revokePreviousSecret(@OwnerId() ownerId: string, @Param('id') id: string): Promise<void> {
+      await this.endpoints.revokePreviousSecret(ownerId, id);
+    }
+
     // Reading a secret is as sensitive as changing one.
     @Get(':id/secret')
     @RequiresAccess('write')

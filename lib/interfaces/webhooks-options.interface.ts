@@ -116,6 +116,11 @@ export interface WebhooksModuleShapeOptions {
 
 export interface WebhooksModuleOptions {
   authenticate?: (req: any) => WebhookPrincipal | null | undefined | Promise<WebhookPrincipal | null | undefined>;
+  /**
+   * How long `authenticate` may take, in ms. A request whose `authenticate` has not settled by then
+   * is answered 503, so a hung identity provider cannot hold requests (and `app.close()`) forever.
+   */
+  authenticateTimeoutMs?: number;
   eventTypes?: WebhookEventType[];
   /** Largest serialized event (envelope included) `emit` accepts. */
   maxPayloadBytes?: number;

@@ -25,9 +25,12 @@ const NON_GLOBAL_V4 = [
 const NON_GLOBAL_V6 = [
   ['::', 128],
   ['::1', 128],
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): translated by the site's own gateway, so never judged by its IPv4
   ['100::', 64],
   ['2001::', 23], // IETF protocol assignments, Teredo included
   ['2001:db8::', 32],
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // segment routing SIDs (RFC 9602)
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['fec0::', 10], // old site-local
@@ -50,8 +53,9 @@ export function isGlobalAddress(address: string): boolean {
 }
 
 /**
- * IPv4 carried inside IPv6 (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`,
- * 6to4 `2002::/16`) reaches that IPv4 host, so it is judged as that IPv4 address.
+ * IPv4 carried inside IPv6 (mapped `::ffff:a.b.c.d`, translated `::ffff:0:a.b.c.d`, compatible
+ * `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) reaches that IPv4 host, so it is judged as
+ * that IPv4 address.
  */
 function embeddedIpv4(ipv6: string): string | null {
   const groups = expandIpv6(ipv6);
@@ -59,6 +63,7 @@ function embeddedIpv4(ipv6: string): string | null {
   const asV4 = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
   const zeros = (from: number, to: number) => groups.slice(from, to).every((g) => g === 0);
   if (zeros(0, 5) && groups[5] === 0xffff) return asV4(groups[6], groups[7]);
+  if (zeros(0, 4) && groups[4] === 0xffff && groups[5] === 0) return asV4(groups[6], groups[7]); // SIIT (RFC 2765)
   if (zeros(0, 6) && (groups[6] !== 0 || groups[7] > 1)) return asV4(groups[6], groups[7]);
   if (groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6)) return asV4(groups[6], groups[7]);
   if (groups[0] === 0x2002) return asV4(groups[1], groups[2]);

@@ -35,6 +35,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     dataSourceName: optionalString(raw.dataSourceName, 'dataSourceName'),
     queueName: resolveQueueName(raw.queueName),
     authenticate: raw.authenticate,
+    authenticateTimeoutMs: integer(raw.authenticateTimeoutMs, 'authenticateTimeoutMs', 10_000, 10, 120_000),
     eventTypes: resolveEventTypes(raw.eventTypes),
     maxPayloadBytes: integer(raw.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024, 64, 16 * 1024 * 1024),
     retry: {

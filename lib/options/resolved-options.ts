@@ -10,6 +10,7 @@ export interface ResolvedWebhooksOptions {
   dataSourceName: string | undefined;
   queueName: string;
   authenticate: NonNullable<WebhooksModuleRootOptions['authenticate']> | undefined;
+  authenticateTimeoutMs: number;
   eventTypes: WebhookEventType[] | undefined;
   maxPayloadBytes: number;
   retry: { schedule: number[]; maxRetryAfterMs: number };

@@ -38,13 +38,11 @@ export class EventWriter {
     const eventIds: string[] = [];
     const fresh: PreparedEvent[] = [];
     for (const event of events) {
-      const key = event.idempotencyKey === null ? null : `${event.ownerId}\u0000${event.idempotencyKey}`;
-      const known = key === null ? undefined : existing.get(key);
+      const known = event.idempotencyKey === null ? undefined : claimKey(existing, event.ownerId, event.idempotencyKey, event.id);
       if (known) {
         eventIds.push(known);
         continue;
       }
-      if (key !== null) existing.set(key, event.id);
       fresh.push(event);
       eventIds.push(event.id);
     }
@@ -79,8 +77,9 @@ export class EventWriter {
     return { eventIds: events.map((event) => event.id), pendingDeliveryIds: pendingIds(deliveries) };
   }
 
-  private async findByIdempotencyKey(manager: EntityManager, events: PreparedEvent[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** Event ids already stored under the events' idempotency keys, per owner, then per key. */
+  private async findByIdempotencyKey(manager: EntityManager, events: PreparedEvent[]): Promise<KeysByOwner> {
+    const found: KeysByOwner = new Map();
     const keysByOwner = new Map<string, string[]>();
     for (const { ownerId, idempotencyKey } of events) {
       if (idempotencyKey === null) continue;
@@ -93,7 +92,8 @@ export class EventWriter {
         select: { id: true, idempotencyKey: true },
         where: { ownerId, idempotencyKey: In(keys) },
       });
-      for (const row of rows) found.set(`${ownerId}\u0000${row.idempotencyKey}`, row.id);
+      const ownerKeys = keysOf(found, ownerId);
+      for (const row of rows) ownerKeys.set(row.idempotencyKey!, row.id);
     }
     return found;
   }
@@ -137,6 +137,26 @@ export class EventWriter {
     );
     return rows.map((row) => ({ id: String(row.id), ownerId: String(row.owner_id), events: JSON.parse(String(row.events)), enabled: rawBoolean(row.enabled), row }));
   }
+}
+
+/**
+ * Idempotency key → event id, per owner. Nested rather than joined into one string key, so no owner
+ * and key can ever spell another pair.
+ */
+type KeysByOwner = Map<string, Map<string, string>>;
+
+function keysOf(keysByOwner: KeysByOwner, ownerId: string): Map<string, string> {
+  let keys = keysByOwner.get(ownerId);
+  if (!keys) keysByOwner.set(ownerId, (keys = new Map()));
+  return keys;
+}
+
+/** The event already holding the owner's key, or undefined once `eventId` is recorded as its holder. */
+function claimKey(keysByOwner: KeysByOwner, ownerId: string, key: string, eventId: string): string | undefined {
+  const keys = keysOf(keysByOwner, ownerId);
+  const known = keys.get(key);
+  if (known === undefined) keys.set(key, eventId);
+  return known;
 }
 
 /** What fan-out needs of an endpoint, and the row it came from. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { EventCatalog, isValidEventTypeName } from '../catalog/event-catalog.js';
+import { explainIdempotencyKey, explainOwnerId } from '../host-identifiers.js';
 import { newId } from '../id.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
@@ -8,7 +9,6 @@ import {
   EmitFailedError,
   InvalidEmitOptionsError,
   InvalidEventTypeError,
-  PayloadTooLargeError,
   UnknownEventTypeError,
 } from '../webhooks.errors.js';
 import { EventBatcher } from './event-batcher.js';
@@ -17,8 +17,6 @@ import { EventWriter, type PreparedEvent } from './event-writer.js';
 import { TransactionOutbox } from './transaction-outbox.js';
 
 export const DEFAULT_OWNER_ID = 'default';
-const MAX_OWNER_ID_LENGTH = 191;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 191;
 
 export interface EmitOptions {
   /** Whose endpoints receive the event; single-tenant hosts keep the default. */
@@ -93,16 +91,10 @@ export class WebhookPublisher {
     const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
     if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
     if (!this.catalog.isEmittable(type)) throw new UnknownEventTypeError(type);
-    if (typeof ownerId !== 'string' || ownerId.length === 0 || ownerId.length > MAX_OWNER_ID_LENGTH) {
-      throw new InvalidEmitOptionsError(`ownerId must be a string of 1-${MAX_OWNER_ID_LENGTH} characters, got ${JSON.stringify(ownerId)}`);
-    }
-    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-      throw new InvalidEmitOptionsError(`idempotencyKey must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
-    }
+    const problem = explainOwnerId(ownerId) ?? (idempotencyKey === undefined ? null : explainIdempotencyKey(idempotencyKey));
+    if (problem) throw new InvalidEmitOptionsError(problem);
     const id = newId('evt', createdAt.getTime());
-    const body = serializeEvent(id, type, createdAt, data);
-    const bytes = Buffer.byteLength(body);
-    if (bytes > this.payloadLimit) throw new PayloadTooLargeError(bytes, this.payloadLimit);
+    const body = serializeEvent(id, type, createdAt, data, this.payloadLimit);
     return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
   }
 }

@@ -5,7 +5,12 @@ import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { SecretCipher } from './secret-cipher.js';
 import { generateSecret } from './signature.js';
 
-/** An endpoint's signing secrets: the current one and those still inside their rotation overlap. */
+/**
+ * An endpoint's signing secrets: the current one and, inside its rotation overlap, the one it
+ * replaced. Never more than two, however often the secret is rotated: every live secret adds a
+ * signature to every delivery's header, and an unbounded list would grow headers past what
+ * receivers accept (431) and HMAC work past what the worker can spare.
+ */
 @Injectable()
 export class EndpointSecrets {
   private readonly cipher: SecretCipher;
@@ -24,16 +29,19 @@ export class EndpointSecrets {
     return this.cipher.open(endpoint.secret);
   }
 
-  /** Newest first: the seed's single-signature header uses the first. */
+  /**
+   * Newest first: the seed's single-signature header uses the first. Only the newest retired secret
+   * counts (the list is stored newest first), even in a row written with a longer list.
+   */
   liveSecrets(endpoint: Pick<WebhookEndpointEntity, 'secret' | 'retiredSecrets'>, now: number): string[] {
-    const retired = (endpoint.retiredSecrets ?? []).filter((entry) => entry.expires_at > now).map((entry) => this.cipher.open(entry.secret));
-    return [this.current(endpoint), ...retired];
+    const previous = endpoint.retiredSecrets?.[0];
+    const current = this.current(endpoint);
+    return previous && previous.expires_at > now ? [current, this.cipher.open(previous.secret)] : [current];
   }
 
-  /** The retired list after rotating away from the current secret, dropping what has expired. */
-  retire(endpoint: Pick<WebhookEndpointEntity, 'secret' | 'retiredSecrets'>, now: number): RetiredSecret[] {
+  /** The retired list after rotating away from the current secret: that secret alone, for the overlap. */
+  retire(endpoint: Pick<WebhookEndpointEntity, 'secret'>, now: number): RetiredSecret[] | null {
     const overlap = this.options.signing.rotationOverlapMs;
-    const still = (endpoint.retiredSecrets ?? []).filter((entry) => entry.expires_at > now);
-    return overlap === 0 ? still : [{ secret: endpoint.secret, expires_at: now + overlap }, ...still];
+    return overlap === 0 ? null : [{ secret: endpoint.secret, expires_at: now + overlap }];
   }
 }

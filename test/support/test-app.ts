@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,14 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean; redis?: string | RedisOptions } = {},
+  options: {
+    webhooks?: Partial<WebhooksModuleRootOptions>;
+    database?: TestDatabase;
+    dropDatabase?: boolean;
+    redis?: string | RedisOptions;
+    /** Receives the app's log lines (by default they are dropped, or printed with TEST_LOGS). */
+    logger?: LoggerService;
+  } = {},
 ): Promise<TestApp> {
   const redis = options.redis ?? REDIS_URL;
   const database = options.database ?? (await createTestDatabase());
@@ -67,7 +74,8 @@ export async function startTestApp(
   })
   class TestAppModule {}
 
-  const app = await NestFactory.create(TestAppModule, { logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
+  const printed: LogLevel[] | false = process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false;
+  const app = await NestFactory.create(TestAppModule, { logger: options.logger ?? printed });
   await app.listen(0, '127.0.0.1');
   const queueName = webhooks.queueName!;
   return {
