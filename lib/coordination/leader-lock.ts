@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withinDeadline } from './deadline.js';
 
 const TAKE_OR_RENEW = `
 local holder = redis.call('GET', KEYS[1])
@@ -13,6 +14,9 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/** How long a lock command may take before the pass gives up on it (the client may still run it). */
+const LOCK_PATIENCE_MS = 5_000;
+
 /**
  * A lease in Redis that elects one instance for periodic chores. The holder renews it on every
  * pass; if it dies, the key expires and another instance takes over.
@@ -25,11 +29,15 @@ export class LeaderLock {
     private readonly key: string,
   ) {}
 
+  /**
+   * Takes or renews the lease; false when another instance holds it, or when Redis does not answer in
+   * time (should the command run later, this instance holds a lease it renews on its next pass).
+   */
   async acquire(ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(TAKE_OR_RENEW, 1, this.key, this.token, String(ttlMs))) === 1;
+    return (await withinDeadline(this.redis.eval(TAKE_OR_RENEW, 1, this.key, this.token, String(ttlMs)), LOCK_PATIENCE_MS, 0)) === 1;
   }
 
   async release(): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key, this.token);
+    await withinDeadline(this.redis.eval(RELEASE, 1, this.key, this.token), LOCK_PATIENCE_MS, 0);
   }
 }

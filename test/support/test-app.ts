@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,14 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { webhooks?: Partial<WebhooksModuleRootOptions>; database?: TestDatabase; dropDatabase?: boolean; redis?: string | RedisOptions } = {},
+  options: {
+    webhooks?: Partial<WebhooksModuleRootOptions>;
+    database?: TestDatabase;
+    dropDatabase?: boolean;
+    redis?: string | RedisOptions;
+    /** Receives the app's log lines (see `CapturingLogger`); none are kept or shown by default. */
+    logger?: LoggerService;
+  } = {},
 ): Promise<TestApp> {
   const redis = options.redis ?? REDIS_URL;
   const database = options.database ?? (await createTestDatabase());
@@ -67,8 +74,14 @@ export async function startTestApp(
   })
   class TestAppModule {}
 
-  const app = await NestFactory.create(TestAppModule, { logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
-  await app.listen(0, '127.0.0.1');
+  const app = await NestFactory.create(TestAppModule, { logger: options.logger ?? (process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false) });
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if (options.dropDatabase !== false) await database.drop();
+    throw error;
+  }
   const queueName = webhooks.queueName!;
   return {
     app,
