@@ -77,7 +77,10 @@ describe('Redis outages', () => {
     const deliveries = app.dataSource.getRepository(WebhookDeliveryEntity);
     expect(await deliveries.countBy({ eventType: 'order.paid' })).toBe(30);
     // The local worker (concurrency 1) had room for 2; the other 28 wait for Redis, durable and unleased.
-    expect(await deliveries.createQueryBuilder('d').where('d.status = :pending AND d.lease_until IS NULL', { pending: 'pending' }).getCount()).toBe(28);
+    const waitingForRedis = deliveries
+      .createQueryBuilder('d')
+      .where('d.status = :pending AND d.lease_until IS NULL', { pending: 'pending' });
+    expect(await waitingForRedis.getCount()).toBe(28);
 
     // One warning for the outage, none per failed connection attempt or per held enqueue.
     expect(outageWarnings(logger, redis)).toHaveLength(1);
@@ -94,7 +97,8 @@ describe('Redis outages', () => {
   it('refuses to boot without Redis when redis.requiredAtBoot is on, naming where it looked', async () => {
     const redis = await privateRedis(false);
     const logger = new CapturingLogger();
-    const failure = await startTestApp({ redis: redis.url, logger, webhooks: { redis: { requiredAtBoot: true } } }).catch((error: Error) => error);
+    const required = { redis: { requiredAtBoot: true } };
+    const failure = await startTestApp({ redis: redis.url, logger, webhooks: required }).catch((error: Error) => error);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).name).toBe('WebhooksSetupError');
     expect((failure as Error).message).toContain(`Redis at 127.0.0.1:${redis.port} is unreachable`);
@@ -143,7 +147,11 @@ describe('Redis outages', () => {
     async function startPair(redis: PrivateRedis, logger: CapturingLogger, webhooks: Partial<WebhooksModuleRootOptions> = {}) {
       const database = await createTestDatabase({ file: true });
       const queueName = testWebhookOptions().queueName;
-      const worker = await start(redis, logger, { database, dropDatabase: false, webhooks: { ...webhooks, queueName, controllers: false } });
+      const worker = await start(redis, logger, {
+        database,
+        dropDatabase: false,
+        webhooks: { ...webhooks, queueName, controllers: false },
+      });
       const api = await start(redis, logger, { database, webhooks: { ...webhooks, queueName, processor: false } });
       return { api, worker };
     }

@@ -4,6 +4,8 @@ import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WebhooksSetupError } from '../webhooks.errors.js';
 import { REDIS_DOWN_REMINDER_MS, RedisConnectionMonitor } from './redis-connection-monitor.js';
 
+const REFUSED = 'connect ECONNREFUSED 10.0.0.7:6380';
+
 /** Stands in for the Bull queue's ioredis client: its status, its options and the events it emits. */
 class ClientEvents extends EventEmitter {
   status = 'connecting';
@@ -11,7 +13,7 @@ class ClientEvents extends EventEmitter {
 
   refuse(): void {
     this.status = 'reconnecting';
-    this.emit('error', new Error('connect ECONNREFUSED 10.0.0.7:6380'));
+    this.emit('error', new Error(REFUSED));
     this.emit('close');
     this.emit('reconnecting', 50);
   }
@@ -50,10 +52,10 @@ describe('RedisConnectionMonitor', () => {
 
     expect(monitor.isDown).toBe(true);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toContain('Redis at redis.internal:6380 is unreachable (connect ECONNREFUSED 10.0.0.7:6380)');
+    expect(warn.mock.calls[0][0]).toContain(`Redis at redis.internal:6380 is unreachable (${REFUSED})`);
     jest.advanceTimersByTime(REDIS_DOWN_REMINDER_MS);
     expect(warn).toHaveBeenCalledTimes(2);
-    expect(warn.mock.calls[1][0]).toBe('Redis at redis.internal:6380 is still unreachable after 30 s (connect ECONNREFUSED 10.0.0.7:6380).');
+    expect(warn.mock.calls[1][0]).toBe(`Redis at redis.internal:6380 is still unreachable after 30 s (${REFUSED}).`);
     jest.advanceTimersByTime(REDIS_DOWN_REMINDER_MS);
     expect(warn).toHaveBeenCalledTimes(3);
     expect(warn.mock.calls.flat().join(' ')).not.toContain('hunter2');
@@ -100,7 +102,7 @@ describe('RedisConnectionMonitor', () => {
     const init = monitorOf(client, true).onModuleInit();
     client.refuse();
     await expect(init).rejects.toThrow(WebhooksSetupError);
-    await expect(init).rejects.toThrow('Redis at redis.internal:6380 is unreachable (connect ECONNREFUSED 10.0.0.7:6380) and redis.requiredAtBoot is on');
+    await expect(init).rejects.toThrow(`Redis at redis.internal:6380 is unreachable (${REFUSED}) and redis.requiredAtBoot is on`);
   });
 
   it('with redis.requiredAtBoot, boots once the first attempt succeeds', async () => {

@@ -124,7 +124,10 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
     clearInterval(this.reminder);
     this.reminder = undefined;
     this.settledWaiters.splice(0).forEach((resolve) => resolve());
-    if (wasDown) this.logger.log(`Redis at ${this.address} is reachable again after ${Math.round((Date.now() - this.downSince) / 1_000)} s.`);
+    if (wasDown) {
+      const seconds = Math.round((Date.now() - this.downSince) / 1_000);
+      this.logger.log(`Redis at ${this.address} is reachable again after ${seconds} s.`);
+    }
     for (const listener of [...this.upListeners]) {
       try {
         listener();

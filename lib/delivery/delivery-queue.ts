@@ -57,7 +57,9 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    * was set, the stale sweep finds. Not awaited: the app boots whether or not Redis is there.
    */
   onApplicationBootstrap(): void {
-    void this.redis.whenUp().then(() => this.patiently(this.queue.client.set(this.epochKey, String(Date.now()), 'NX')).catch(() => undefined));
+    void this.redis.whenUp().then(() => {
+      this.patiently(this.queue.client.set(this.epochKey, String(Date.now()), 'NX')).catch(() => undefined);
+    });
   }
 
   onApplicationShutdown(): void {

@@ -24,7 +24,13 @@ function namesOf<T>(names: { [K in keyof Required<T>]: true }): readonly string[
 }
 
 /** Options that decide the module's shape: `forRootAsync` takes them beside `useFactory`, never from it. */
-export const SHAPE_OPTION_NAMES = namesOf<WebhooksModuleShapeOptions>({ path: true, controllers: true, processor: true, dataSourceName: true, queueName: true });
+export const SHAPE_OPTION_NAMES = namesOf<WebhooksModuleShapeOptions>({
+  path: true,
+  controllers: true,
+  processor: true,
+  dataSourceName: true,
+  queueName: true,
+});
 
 const MODULE_OPTION_NAMES = namesOf<WebhooksModuleOptions>({
   authenticate: true,
@@ -74,7 +80,10 @@ export const OPTION_NAMES = {
 export type OptionSection = keyof typeof OPTION_NAMES;
 
 /** What `forRootAsync` itself takes; the rest comes from `useFactory`. */
-const ASYNC_OPTION_NAMES = [...namesOf<Omit<WebhooksModuleAsyncOptions, keyof WebhooksModuleShapeOptions>>({ imports: true, inject: true, useFactory: true }), ...SHAPE_OPTION_NAMES];
+const ASYNC_OPTION_NAMES = [
+  ...namesOf<Omit<WebhooksModuleAsyncOptions, keyof WebhooksModuleShapeOptions>>({ imports: true, inject: true, useFactory: true }),
+  ...SHAPE_OPTION_NAMES,
+];
 
 /**
  * Fails on the first key of `value` that `section` does not have, naming it with its section and the

@@ -16,9 +16,10 @@ export function hostDataSourceProvider(dataSourceName: string | undefined): Prov
     inject: [{ token: getDataSourceToken(dataSourceName), optional: true }],
     useFactory: (dataSource: DataSource | undefined) => {
       if (dataSource) return dataSource;
-      const which = dataSourceName === undefined ? 'the default TypeORM data source' : `the TypeORM data source named "${dataSourceName}" (option dataSourceName)`;
-      const add = dataSourceName === undefined ? 'TypeOrmModule.forRoot({ ... })' : `TypeOrmModule.forRoot({ name: '${dataSourceName}', ... })`;
-      throw new WebhooksSetupError(`needs ${which}, and the app registers none: add ${add} (or forRootAsync) to the imports of your root module`);
+      const named = dataSourceName !== undefined;
+      const which = named ? `the TypeORM data source named "${dataSourceName}" (option dataSourceName)` : 'the default TypeORM data source';
+      const add = named ? `TypeOrmModule.forRoot({ name: '${dataSourceName}', ... })` : 'TypeOrmModule.forRoot({ ... })';
+      throw new WebhooksSetupError(`needs ${which}, and the app registers none: add ${add} (or forRootAsync) to the root module's imports`);
     },
   };
 }
@@ -36,8 +37,8 @@ export const bullRootConfigCheck: Provider = {
   useFactory: (sharedConfig: unknown) => {
     if (sharedConfig !== undefined) return true;
     new Logger('WebhooksModule').warn(
-      'BullModule.forRoot is not registered, so the webhooks queue uses Bull\'s default Redis at 127.0.0.1:6379. ' +
-        'Add BullModule.forRoot({ redis: process.env.REDIS_URL }) (or forRootAsync) to the imports of your root module.',
+      "BullModule.forRoot is not registered, so the webhooks queue uses Bull's default Redis at 127.0.0.1:6379. " +
+        "Add BullModule.forRoot({ redis: process.env.REDIS_URL }) (or forRootAsync) to the root module's imports.",
     );
     return false;
   },

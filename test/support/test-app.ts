@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Module, type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -74,7 +74,8 @@ export async function startTestApp(
   })
   class TestAppModule {}
 
-  const app = await NestFactory.create(TestAppModule, { logger: options.logger ?? (process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false) });
+  const logger: LoggerService | LogLevel[] | false = options.logger ?? (process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false);
+  const app = await NestFactory.create(TestAppModule, { logger });
   try {
     await app.listen(0, '127.0.0.1');
   } catch (error) {
