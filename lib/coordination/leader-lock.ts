@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withinDeadline } from './deadline.js';
+import type { RedisConnectionMonitor } from './redis-connection-monitor.js';
 
 const TAKE_OR_RENEW = `
 local holder = redis.call('GET', KEYS[1])
@@ -27,17 +27,22 @@ export class LeaderLock {
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
+    private readonly connection: RedisConnectionMonitor,
   ) {}
 
   /**
-   * Takes or renews the lease; false when another instance holds it, or when Redis does not answer in
-   * time (should the command run later, this instance holds a lease it renews on its next pass).
+   * Takes or renews the lease; false when another instance holds it, and when Redis is away or does not
+   * answer in time (should the command run later, this instance holds a lease it renews on its next pass).
    */
   async acquire(ttlMs: number): Promise<boolean> {
-    return (await withinDeadline(this.redis.eval(TAKE_OR_RENEW, 1, this.key, this.token, String(ttlMs)), LOCK_PATIENCE_MS, 0)) === 1;
+    const taken = await this.connection
+      .command(() => this.redis.eval(TAKE_OR_RENEW, 1, this.key, this.token, String(ttlMs)), LOCK_PATIENCE_MS)
+      .catch(() => 0);
+    return taken === 1;
   }
 
+  /** Gives the lease up, if Redis answers; otherwise it expires. */
   async release(): Promise<void> {
-    await withinDeadline(this.redis.eval(RELEASE, 1, this.key, this.token), LOCK_PATIENCE_MS, 0);
+    await this.connection.command(() => this.redis.eval(RELEASE, 1, this.key, this.token), LOCK_PATIENCE_MS).catch(() => undefined);
   }
 }

@@ -113,4 +113,41 @@ describe('RedisConnectionMonitor', () => {
     await expect(init).resolves.toBeUndefined();
     monitor.beforeApplicationShutdown();
   });
+
+  describe('command', () => {
+    it('sends nothing while Redis is known to be down', async () => {
+      const client = new ClientEvents();
+      const monitor = monitorOf(client);
+      client.refuse();
+      const send = jest.fn(async () => 'OK');
+      await expect(monitor.command(send, 1_000)).rejects.toThrow(`Redis at redis.internal:6380 is unreachable (${REFUSED})`);
+      expect(send).not.toHaveBeenCalled();
+      monitor.beforeApplicationShutdown();
+    });
+
+    it('gives up on a command in flight as soon as Redis goes down, or when the app stops', async () => {
+      const client = new ClientEvents();
+      const monitor = monitorOf(client);
+      client.accept();
+      const inFlight = monitor.command(() => new Promise(() => undefined), 60_000);
+      client.refuse();
+      await expect(inFlight).rejects.toThrow('is unreachable');
+
+      client.accept();
+      const atShutdown = monitor.command(() => new Promise(() => undefined), 60_000);
+      monitor.beforeApplicationShutdown();
+      await expect(atShutdown).rejects.toThrow('the app is stopping');
+    });
+
+    it('gives up on a command Redis does not answer in time, and passes answers through', async () => {
+      const client = new ClientEvents();
+      const monitor = monitorOf(client);
+      client.accept();
+      await expect(monitor.command(async () => 'OK', 1_000)).resolves.toBe('OK');
+      const late = monitor.command(() => new Promise(() => undefined), 1_000);
+      jest.advanceTimersByTime(1_000);
+      await expect(late).rejects.toThrow('Redis at redis.internal:6380 did not answer within 1000 ms');
+      monitor.beforeApplicationShutdown();
+    });
+  });
 });

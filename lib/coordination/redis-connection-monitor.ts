@@ -31,6 +31,8 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
   private stopping = false;
   private readonly upListeners = new Set<() => void>();
   private settledWaiters: Array<() => void> = [];
+  /** Gives up on the commands in flight, when Redis goes down or the app stops. */
+  private readonly abandoners = new Set<(reason: Error) => void>();
   private readonly detach: () => void;
 
   constructor(
@@ -80,6 +82,30 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
     });
   }
 
+  /**
+   * Sends a command unless Redis is known to be down, and gives up on it after `patienceMs`, as soon as
+   * Redis goes down, or when the app stops, whichever comes first, so nothing waits on a Redis that is
+   * away. A command given up on may still run later: the client keeps it for the next connection.
+   */
+  async command<T>(send: () => Promise<T>, patienceMs: number): Promise<T> {
+    if (this.isDown) throw this.unreachable();
+    if (this.stopping) throw new Error('the app is stopping');
+    let abandon!: (reason: Error) => void;
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    this.abandoners.add(abandon);
+    const timer = setTimeout(() => abandon(new Error(`Redis at ${this.address} did not answer within ${patienceMs} ms`)), patienceMs);
+    const work = send();
+    work.catch(() => undefined); // it may settle after it was given up on
+    try {
+      return await Promise.race([work, abandoned]);
+    } finally {
+      clearTimeout(timer);
+      this.abandoners.delete(abandon);
+    }
+  }
+
   /** With `redis.requiredAtBoot`, the boot fails here when the first connection attempt does. */
   async onModuleInit(): Promise<void> {
     if (!this.options.redis.requiredAtBoot) return;
@@ -97,6 +123,15 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
     clearInterval(this.reminder);
     this.detach();
     this.settledWaiters.splice(0).forEach((resolve) => resolve());
+    this.abandonAll(new Error('the app is stopping'));
+  }
+
+  private unreachable(): Error {
+    return new Error(`Redis at ${this.address} is unreachable (${this.lastError})`);
+  }
+
+  private abandonAll(reason: Error): void {
+    for (const abandon of [...this.abandoners]) abandon(reason);
   }
 
   private markDown(): void {
@@ -104,6 +139,7 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
     this.current = 'down';
     this.downSince = Date.now();
     this.settledWaiters.splice(0).forEach((resolve) => resolve());
+    this.abandonAll(this.unreachable());
     if (this.stopping) return;
     this.logger.warn(
       `Redis at ${this.address} is unreachable (${this.lastError}). Webhook events are still stored; ` +

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { withinDeadline } from '../coordination/deadline.js';
 import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
 import { UnqueuedDeliveries, type UnqueuedDelivery } from './unqueued-deliveries.js';
@@ -58,7 +57,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    */
   onApplicationBootstrap(): void {
     void this.redis.whenUp().then(() => {
-      this.patiently(this.queue.client.set(this.epochKey, String(Date.now()), 'NX')).catch(() => undefined);
+      this.redis.command(() => this.queue.client.set(this.epochKey, String(Date.now()), 'NX'), ENQUEUE_PATIENCE_MS).catch(() => undefined);
     });
   }
 
@@ -115,20 +114,8 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
 
   private async add(jobs: Array<{ ids: string[]; delayMs: number }>): Promise<void> {
     if (jobs.length === 0) return;
-    if (this.redis.isDown) throw new Error(`Redis at ${this.redis.address} is unreachable`);
-    await this.patiently(this.queue.addBulk(jobs.map((job) => ({ data: { ids: job.ids }, opts: jobOptions(job.delayMs) }))));
+    await this.redis.command(() => this.queue.addBulk(jobs.map((job) => ({ data: { ids: job.ids }, opts: jobOptions(job.delayMs) }))), ENQUEUE_PATIENCE_MS);
     if (this.held.size > 0) void this.queueHeld(); // Redis answers again: what it missed need not wait for the next reconnect
-  }
-
-  /**
-   * `command`, bounded by `ENQUEUE_PATIENCE_MS`. A command that times out may still run later (the
-   * client keeps it); a duplicate job is harmless, since a worker sends only what it can lease.
-   */
-  private async patiently<T>(command: Promise<T>): Promise<T> {
-    command.catch(() => undefined); // settles after the deadline too; its failure is reported below or not at all
-    const outcome = await withinDeadline(command, ENQUEUE_PATIENCE_MS, TIMED_OUT);
-    if (outcome === TIMED_OUT) throw new Error(`Redis at ${this.redis.address} did not answer within ${ENQUEUE_PATIENCE_MS} ms`);
-    return outcome as T;
   }
 
   /**
@@ -238,8 +225,6 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
     this.logger.warn(message);
   }
 }
-
-const TIMED_OUT = Symbol('timed out');
 
 /** One caller's committed deliveries, waiting for a Redis round trip. */
 interface PendingHandOver {

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { MoreThan, type DataSource } from 'typeorm';
 import { LeaderLock } from '../coordination/leader-lock.js';
-import { withinDeadline } from '../coordination/deadline.js';
 import { PeriodicTask } from '../coordination/periodic-task.js';
 import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
@@ -36,7 +35,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     private readonly queue: DeliveryQueue,
     private readonly redis: RedisConnectionMonitor,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'));
+    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'), redis);
     this.task = new PeriodicTask('WebhookReconciler', options.reconciler.intervalMs, async () => {
       const count = await this.reconcile();
       if (count > 0) this.logger.log(`Queued ${count} deliveries again`);
@@ -51,14 +50,14 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.stopWatchingRedis();
     await this.task.stop();
-    if (!this.redis.isDown) await this.lock.release().catch(() => undefined);
+    await this.lock.release();
   }
 
   /** One pass; returns how many deliveries were queued again (0 while Redis is unreachable). */
   async reconcile(): Promise<number> {
     if (this.redis.isDown) return 0;
     if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
-    const epoch = await withinDeadline(this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX'), EPOCH_PATIENCE_MS, null);
+    const epoch = await this.redis.command(() => this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX'), EPOCH_PATIENCE_MS);
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();
   }

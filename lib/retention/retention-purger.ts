@@ -40,12 +40,12 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
     queue: DeliveryQueue,
     private readonly redis: RedisConnectionMonitor,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('retention:lock'));
+    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('retention:lock'), redis);
     const retention = options.retention;
     this.task = retention
       ? new PeriodicTask('WebhookRetention', retention.intervalMs, async () => {
           // The lock elects one purger; without Redis, the purge waits for its next pass.
-          if (this.redis.isDown || !(await this.lock.acquire(2 * retention.intervalMs))) return;
+          if (!(await this.lock.acquire(2 * retention.intervalMs))) return;
           const purged = await this.purge();
           if (purged.deliveries + purged.events > 0) this.logger.log(`Purged ${purged.deliveries} deliveries and ${purged.events} events`);
         })
@@ -58,7 +58,7 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.task?.stop();
-    if (!this.redis.isDown) await this.lock.release().catch(() => undefined);
+    await this.lock.release();
   }
 
   /** One pass over everything older than the retention window (or than `now - days` given). */
