@@ -17,6 +17,16 @@ export class WebhooksOptionsError extends WebhookError {
   }
 }
 
+/**
+ * The host app lacks something the module needs from it, such as a TypeORM data source, or Redis at
+ * boot when `redis.requiredAtBoot` is on; thrown while the app boots.
+ */
+export class WebhooksSetupError extends WebhookError {
+  constructor(message: string) {
+    super('invalid_setup', `WebhooksModule: ${message}`);
+  }
+}
+
 export class UnknownEventTypeError extends WebhookError {
   constructor(readonly eventType: string) {
     super('unknown_event_type', `Unknown event type "${eventType}": add it to WebhooksModule eventTypes or fix the name.`);

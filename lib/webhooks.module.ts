@@ -1,7 +1,8 @@
 import { BullModule, getQueueToken } from '@nestjs/bull';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventCatalog } from './catalog/event-catalog.js';
+import { RedisConnectionMonitor } from './coordination/redis-connection-monitor.js';
 import { WriteTransactions } from './database/write-transactions.js';
 import { OperationalHooks } from './hooks/operational-hooks.js';
 import { WebhookDeliveryService } from './deliveries/webhook-delivery.service.js';
@@ -18,6 +19,7 @@ import { createWebhooksController } from './http/webhooks.controller.js';
 import { WebhooksAuthGuard } from './http/webhooks-auth.guard.js';
 import { WebhooksRateLimitGuard } from './http/webhooks-rate-limit.guard.js';
 import type { WebhooksModuleAsyncOptions, WebhooksModuleRootOptions, WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
+import { assertKnownAsyncOptions, assertKnownFactoryOptions } from './options/option-names.js';
 import { resolveWebhooksOptions } from './options/resolve-options.js';
 import type { ResolvedWebhooksOptions } from './options/resolved-options.js';
 import { EventBatcher } from './publisher/event-batcher.js';
@@ -26,8 +28,10 @@ import { TransactionOutbox } from './publisher/transaction-outbox.js';
 import { WebhookPublisher } from './publisher/webhook-publisher.js';
 import { DeliveryReconciler } from './reconciler/delivery-reconciler.js';
 import { RetentionPurger } from './retention/retention-purger.js';
+import { bullRootConfigCheck, hostDataSourceProvider } from './setup/host-dependencies.js';
 import { EndpointSecrets } from './signing/endpoint-secrets.js';
-import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
+import { WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
+import { WebhooksOptionsError } from './webhooks.errors.js';
 
 /**
  * Outgoing webhooks for a Nest app. Uses the host's TypeORM data source and Bull connection; adds the
@@ -43,8 +47,9 @@ export class WebhooksModule {
 
   static forRootAsync(options: WebhooksModuleAsyncOptions): DynamicModule {
     if (typeof options?.useFactory !== 'function') {
-      throw new Error('WebhooksModule.forRootAsync needs useFactory: (...inject) => options');
+      throw new WebhooksOptionsError('forRootAsync needs useFactory: (...inject) => options');
     }
+    assertKnownAsyncOptions(options);
     const { imports, inject, useFactory, ...shapeOptions } = options;
     // Shape is fixed now (it decides providers and routes); the rest is validated when the factory runs.
     const shape = resolveWebhooksOptions({ ...shapeOptions, controllers: false });
@@ -54,7 +59,14 @@ export class WebhooksModule {
       {
         provide: WEBHOOKS_OPTIONS,
         inject: inject ?? [],
-        useFactory: async (...args: unknown[]) => resolveWebhooksOptions({ ...(await useFactory(...args)), ...pickShape(shapeOptions) }),
+        useFactory: async (...args: unknown[]) => {
+          const fromFactory: unknown = await useFactory(...args);
+          if (fromFactory === null || typeof fromFactory !== 'object') {
+            throw new WebhooksOptionsError(`forRootAsync's useFactory must return an options object, got ${typeof fromFactory}`);
+          }
+          assertKnownFactoryOptions(fromFactory);
+          return resolveWebhooksOptions({ ...fromFactory, ...pickShape(shapeOptions) });
+        },
       },
       imports,
     );
@@ -67,10 +79,16 @@ function pickShape(options: WebhooksModuleShapeOptions): WebhooksModuleShapeOpti
 }
 
 function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+  // Called for its effect only: it lists the entities for the host's `autoLoadEntities`. The module it
+  // returns is not imported: nothing here injects its repositories, and without the host's data source
+  // their resolution error would hide the clearer one from `hostDataSourceProvider`.
+  TypeOrmModule.forFeature(WEBHOOK_ENTITIES, shape.dataSourceName);
   const providers: Provider[] = [
     optionsProvider,
-    { provide: WEBHOOKS_DATA_SOURCE, useExisting: getDataSourceToken(shape.dataSourceName) },
+    hostDataSourceProvider(shape.dataSourceName),
+    bullRootConfigCheck,
     { provide: WEBHOOKS_QUEUE, useExisting: getQueueToken(shape.queueName) },
+    RedisConnectionMonitor,
     { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
     WriteTransactions,
     OperationalHooks,
@@ -110,11 +128,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
   return {
     module: WebhooksModule,
     global: true,
-    imports: [
-      ...imports,
-      TypeOrmModule.forFeature(WEBHOOK_ENTITIES, shape.dataSourceName),
-      BullModule.registerQueue({ name: shape.queueName }),
-    ],
+    imports: [...imports, BullModule.registerQueue({ name: shape.queueName })],
     controllers: shape.controllers ? [createWebhooksController(shape.path)] : [],
     providers,
     exports: [WebhookPublisher, WebhookEndpointService, WebhookDeliveryService, EventCatalog, ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : [])],

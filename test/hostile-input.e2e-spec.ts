@@ -81,6 +81,7 @@ interface Fixtures {
 const JSON_TYPE = 'application/json';
 const VALID_ENDPOINT = { url: 'https://hooks.example.com/in', events: ['user.created'] };
 const VALID_RECOVER = { since: '2000-01-01T00:00:00.000Z' };
+const HTTP_REFUSED = 'url must use https (http:// needs the WebhooksModule option security.allowHttp: true, for development only)';
 const BODY_LIMIT = 100 * 1024; // Express's default JSON limit, which Nest installs
 
 const bearer = (role: 'owner' | 'read' | 'nobody', ownerId: string) => `Bearer ${role}:${ownerId}`;
@@ -649,8 +650,8 @@ function buildCases(f: Fixtures): Case[] {
     ['ftp:', 'ftp://example.com/', 'url must use https'],
     ['gopher:', 'gopher://example.com:70/_GET', 'url must use https'],
     ['ws:', 'wss://example.com/', 'url must use https'],
-    ['plain http', 'http://hooks.example.com/in', 'url must use https'],
-    ['upper-case HTTP', 'HTTP://HOOKS.EXAMPLE.COM/', 'url must use https'],
+    ['plain http', 'http://hooks.example.com/in', HTTP_REFUSED],
+    ['upper-case HTTP', 'HTTP://HOOKS.EXAMPLE.COM/', HTTP_REFUSED],
     ['user and password', 'https://user:pass@example.com/', 'url must not contain credentials'],
     ['a user name', 'https://user@example.com/', 'url must not contain credentials'],
     ['a password only', 'https://:pass@example.com/', 'url must not contain credentials'],

@@ -1,5 +1,11 @@
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 
+/** What registration answers when the module's development switches are off. */
+const HTTP_REFUSED = 'url must use https (http:// needs the WebhooksModule option security.allowHttp: true, for development only)';
+const PRIVATE_REFUSED =
+  'url must not point at a private, loopback or link-local address ' +
+  '(that needs the WebhooksModule option security.allowPrivateNetworks: true, for development only)';
+
 describe('management API /v1/webhooks', () => {
   let t: TestApp;
 
@@ -41,10 +47,10 @@ describe('management API /v1/webhooks', () => {
     });
 
     it.each([
-      ['url must use https', { url: 'http://hooks.example.com/in' }],
-      ['url must not point at a private, loopback or link-local address', { url: 'https://127.0.0.1/in' }],
-      ['url must not point at a private, loopback or link-local address', { url: 'https://localhost/in' }],
-      ['url must not point at a private, loopback or link-local address', { url: 'https://169.254.169.254/latest' }],
+      [HTTP_REFUSED, { url: 'http://hooks.example.com/in' }],
+      [PRIVATE_REFUSED, { url: 'https://127.0.0.1/in' }],
+      [PRIVATE_REFUSED, { url: 'https://localhost/in' }],
+      [PRIVATE_REFUSED, { url: 'https://169.254.169.254/latest' }],
       ['url must not contain credentials', { url: 'https://user:pw@hooks.example.com/' }],
       ['url must not contain whitespace or control characters', { url: 'not a url' }],
       ['url must be at most 2048 characters', { url: `https://hooks.example.com/${'a'.repeat(2100)}` }],
@@ -66,7 +72,7 @@ describe('management API /v1/webhooks', () => {
       const owner = uniqueOwner();
       const response = await create(owner, { url: 'http://x.example.com', events: ['nope'], description: 'd'.repeat(2000) }).expect(400);
       expect(response.body.message).toEqual([
-        'url must use https',
+        HTTP_REFUSED,
         'events[0] "nope" is not a known event type',
         'description must be at most 1024 characters',
       ]);

@@ -3,7 +3,14 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
-import { WebhookPublisher, WebhooksModule, WebhooksOptionsError, type WebhooksModuleRootOptions } from '../lib/index.js';
+import {
+  WebhookPublisher,
+  WebhooksModule,
+  WebhooksOptionsError,
+  WebhooksSetupError,
+  type WebhooksModuleRootOptions,
+} from '../lib/index.js';
+import { CapturingLogger } from './support/capturing-logger.js';
 import { bearerAuthentication, deleteQueueKeys, REDIS_URL, testWebhookOptions, uniqueOwner } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -112,5 +119,155 @@ describe('WebhooksModule options', () => {
 
     await deleteQueueKeys(queueName);
     await database.drop();
+  });
+
+  describe('unknown option names', () => {
+    const hook = () => undefined;
+
+    it.each<[string, any]>([
+      ['unknown option "delivery.timeOutMs": did you mean delivery.timeoutMs?', { delivery: { timeOutMs: 5_000 } }],
+      ['unknown option "retry.schedul": did you mean retry.schedule?', { retry: { schedul: [1_000] } }],
+      ['unknown option "security.allowHTTP": did you mean security.allowHttp?', { security: { allowHTTP: true } }],
+      ['unknown option "signing.rotationOverlap": did you mean signing.rotationOverlapMs?', { signing: { rotationOverlap: 0 } }],
+      ['unknown option "rateLimit.writes": did you mean rateLimit.write?', { rateLimit: { writes: { limit: 1, windowMs: 1_000 } } }],
+      [
+        'unknown option "rateLimit.read.window": did you mean rateLimit.read.windowMs?',
+        { rateLimit: { read: { limit: 1, window: 1_000 } } },
+      ],
+      ['unknown option "reconciler.interval": did you mean reconciler.intervalMs?', { reconciler: { interval: 1_000 } }],
+      ['unknown option "disable.afterFailingMs": did you mean disable.afterFailingForMs?', { disable: { afterFailingMs: 1_000 } }],
+      ['unknown option "retention.day": did you mean retention.days?', { retention: { day: 7 } }],
+      ['unknown option "hooks.onEndpointDisable": did you mean hooks.onEndpointDisabled?', { hooks: { onEndpointDisable: hook } }],
+      ['unknown option "redis.required": valid ones are redis.requiredAtBoot', { redis: { required: true } }],
+      ['unknown option "evenTypes": did you mean eventTypes?', { evenTypes: ['user.created'] }],
+      [
+        'unknown option "eventTypes[0].descripton": did you mean eventTypes[0].description?',
+        { eventTypes: [{ name: 'a.b', descripton: 'x' }] },
+      ],
+      ['unknown option "workers": valid ones are path, controllers, processor, dataSourceName, queueName, authenticate,', { workers: 4 }],
+    ])('fails the boot on a misspelt key, naming it and the nearest valid one: %s', (message, options) => {
+      const boot = () => WebhooksModule.forRoot({ authenticate: bearerAuthentication, ...options });
+      expect(boot).toThrow(WebhooksOptionsError);
+      expect(boot).toThrow(`WebhooksModule: ${message}`);
+    });
+
+    it('checks forRootAsync\'s own keys', () => {
+      expect(() => WebhooksModule.forRootAsync({ injects: [], useFactory: () => ({}) } as any)).toThrow(
+        'unknown option "injects" of WebhooksModule.forRootAsync: did you mean inject?',
+      );
+      expect(() => WebhooksModule.forRootAsync({ useClass: class {}, useFactory: () => ({}) } as any)).toThrow(
+        'unknown option "useClass" of WebhooksModule.forRootAsync: ' +
+          'valid ones are imports, inject, useFactory, path, controllers, processor, dataSourceName, queueName',
+      );
+    });
+
+    it.each<[string, any]>([
+      [
+        'unknown option "delivery.timeOutMs": did you mean delivery.timeoutMs?',
+        { authenticate: bearerAuthentication, delivery: { timeOutMs: 5 } },
+      ],
+      [
+        'unknown option "authenticat" in what forRootAsync\'s useFactory returned: did you mean authenticate?',
+        { authenticat: bearerAuthentication },
+      ],
+      [
+        'option "processor" decides the module\'s shape, so useFactory cannot return it: pass it to forRootAsync beside useFactory',
+        { processor: false },
+      ],
+    ])('checks what forRootAsync\'s useFactory returns: %s', async (message, returned) => {
+      const module = WebhooksModule.forRootAsync({ useFactory: () => returned });
+      const options = module.providers!.find((provider: any) => provider.provide === 'nestjs-webhooks:options') as any;
+      await expect(options.useFactory()).rejects.toThrow(message);
+    });
+
+    it('fails a real boot through forRootAsync on a misspelt key', async () => {
+      const database = await createTestDatabase();
+      const queueName = testWebhookOptions().queueName!;
+      @Module({
+        imports: [
+          TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
+          BullModule.forRoot({ redis: REDIS_URL }),
+          WebhooksModule.forRootAsync({
+            queueName,
+            useFactory: async () => ({ authenticate: bearerAuthentication, retention: { dayz: 7 } }) as any,
+          }),
+        ],
+      })
+      class TypoModule {}
+      try {
+        const failure = await NestFactory.create(TypoModule, { logger: false, abortOnError: false }).catch((error) => error);
+        expect(failure).toBeInstanceOf(WebhooksOptionsError);
+        expect(failure.message).toBe('WebhooksModule: unknown option "retention.dayz": did you mean retention.days?');
+      } finally {
+        await deleteQueueKeys(queueName);
+        await database.drop();
+      }
+    });
+  });
+
+  describe('what the host app must register', () => {
+    it('fails the boot without a TypeORM data source, saying what to add, before Nest\'s own resolution error', async () => {
+      const queueName = testWebhookOptions().queueName!;
+      @Module({ imports: [BullModule.forRoot({ redis: REDIS_URL }), WebhooksModule.forRoot(testWebhookOptions({ queueName }))] })
+      class NoDatabaseModule {}
+      try {
+        const failure = await NestFactory.create(NoDatabaseModule, { logger: false, abortOnError: false }).catch((error) => error);
+        expect(failure).toBeInstanceOf(WebhooksSetupError);
+        expect(failure.message).toBe(
+          'WebhooksModule: needs the default TypeORM data source, and the app registers none: ' +
+            "add TypeOrmModule.forRoot({ ... }) (or forRootAsync) to the root module's imports",
+        );
+      } finally {
+        await deleteQueueKeys(queueName);
+      }
+    });
+
+    it('names the dataSourceName it looked for when that data source is missing', async () => {
+      const database = await createTestDatabase();
+      const queueName = testWebhookOptions().queueName!;
+      @Module({
+        imports: [
+          TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
+          BullModule.forRoot({ redis: REDIS_URL }),
+          WebhooksModule.forRoot(testWebhookOptions({ queueName, dataSourceName: 'webhooks' })),
+        ],
+      })
+      class WrongDataSourceModule {}
+      try {
+        const failure = await NestFactory.create(WrongDataSourceModule, { logger: false, abortOnError: false }).catch((error) => error);
+        expect(failure).toBeInstanceOf(WebhooksSetupError);
+        expect(failure.message).toContain('needs the TypeORM data source named "webhooks" (option dataSourceName)');
+        expect(failure.message).toContain("add TypeOrmModule.forRoot({ name: 'webhooks', ... })");
+      } finally {
+        await deleteQueueKeys(queueName);
+        await database.drop();
+      }
+    });
+
+    it('warns at boot when BullModule.forRoot is missing, and not when it is there', async () => {
+      const database = await createTestDatabase({ file: true });
+      const boot = async (imports: any[], logger: CapturingLogger) => {
+        @Module({ imports: [TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }), ...imports] })
+        class HostModule {}
+        const app = await NestFactory.create(HostModule, { logger });
+        await app.init();
+        await app.close();
+      };
+      const [withoutBull, withBull] = [new CapturingLogger(), new CapturingLogger()];
+      const queueName = testWebhookOptions().queueName!;
+      try {
+        // Without forRoot, @nestjs/bull connects to 127.0.0.1:6379, the shared Redis of this suite.
+        await boot([WebhooksModule.forRoot(testWebhookOptions({ queueName }))], withoutBull);
+        await boot([BullModule.forRoot({ redis: REDIS_URL }), WebhooksModule.forRoot(testWebhookOptions({ queueName }))], withBull);
+      } finally {
+        await deleteQueueKeys(queueName);
+        await database.drop();
+      }
+      expect(withoutBull.find('warn', 'WebhooksModule').map((line) => line.message)).toEqual([
+        "BullModule.forRoot is not registered, so the webhooks queue uses Bull's default Redis at 127.0.0.1:6379. " +
+          "Add BullModule.forRoot({ redis: process.env.REDIS_URL }) (or forRootAsync) to the root module's imports.",
+      ]);
+      expect(withBull.find('warn', 'WebhooksModule')).toEqual([]);
+    });
   });
 });

@@ -25,6 +25,10 @@ const RECORDS: Record<string, Array<{ address: string; family: number }>> = {
 
 /** What the tenant sees for every refused host name, whether it resolved inward or not at all. */
 const REFUSED = 'refused by the network policy: the host name did not resolve to an allowed public address';
+/** What registration answers when the module's development switches are off. */
+const PRIVATE_REFUSED =
+  'url must not point at a private, loopback or link-local address ' +
+  '(that needs the WebhooksModule option security.allowPrivateNetworks: true, for development only)';
 
 describe('SSRF guard at send time', () => {
   let receiver: TestReceiver;
@@ -139,7 +143,7 @@ describe('SSRF guard at send time', () => {
   it('refuses every private literal at registration with a 400', async () => {
     for (const host of ['127.0.0.1', '127.1', '2130706433', '0x7f000001', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '10.1.1.1', '100.64.0.1', 'localhost']) {
       const response = await t.api(uniqueOwner()).post('/v1/webhooks').send({ url: `http://${host}/hook`, events: ['*'] });
-      expect([host, response.status, response.body.message]).toEqual([host, 400, ['url must not point at a private, loopback or link-local address']]);
+      expect([host, response.status, response.body.message]).toEqual([host, 400, [PRIVATE_REFUSED]]);
     }
   });
 

@@ -7,6 +7,8 @@ import { Logger } from '@nestjs/common';
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** A pass was asked for while one was running: run another right after it. */
+  private again = false;
 
   constructor(
     private readonly name: string,
@@ -21,18 +23,27 @@ export class PeriodicTask {
     this.tick();
   }
 
+  /** A pass now, out of schedule (or right after the one in progress), once the task is started. */
+  runNow(): void {
+    if (this.running) this.again = true;
+    else this.tick();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.again = false;
     await this.running;
   }
 
   private tick(): void {
     if (this.running || !this.timer) return;
+    this.again = false;
     this.running = this.work()
       .catch((error) => this.logger.warn(`${this.name} pass failed: ${(error as Error).message}`))
       .finally(() => {
         this.running = undefined;
+        if (this.again) this.tick();
       });
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { Job } from 'bull';
 import { setMaxListeners } from 'node:events';
 import { withinDeadline } from '../coordination/deadline.js';
+import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
@@ -48,6 +49,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly processor: DeliveryProcessor,
     private readonly sender: WebhookSender,
     private readonly recorder: DeliveryRecorder,
+    private readonly redis: RedisConnectionMonitor,
   ) {
     this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
     setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
@@ -70,9 +72,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     this.started = true;
-    this.queue.queue
-      .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data?.ids ?? []))
-      .catch((error) => this.logger.error(`Delivery worker stopped: ${(error as Error).message}`));
+    // Bull gives up on a consumer whose set-up commands fail for minutes, so it starts once Redis answers.
+    void this.redis.whenUp().then(() => {
+      if (this.stopping) return;
+      this.queue.queue
+        .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data?.ids ?? []))
+        .catch((error) => this.logger.error(`Delivery worker stopped: ${(error as Error).message}`));
+    });
   }
 
   async run(ids: string[]): Promise<void> {

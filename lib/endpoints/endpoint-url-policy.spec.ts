@@ -1,6 +1,10 @@
 import { explainEndpointUrl } from './endpoint-url-policy.js';
 
 const strict = { allowHttp: false, allowPrivateNetworks: false };
+const HTTP_REFUSED = 'url must use https (http:// needs the WebhooksModule option security.allowHttp: true, for development only)';
+const PRIVATE_REFUSED =
+  'url must not point at a private, loopback or link-local address ' +
+  '(that needs the WebhooksModule option security.allowPrivateNetworks: true, for development only)';
 
 describe('explainEndpointUrl', () => {
   it('accepts public https URLs and hostnames it has not resolved', () => {
@@ -11,7 +15,7 @@ describe('explainEndpointUrl', () => {
   });
 
   it.each([
-    ['http://example.com/webhook', 'url must use https'],
+    ['http://example.com/webhook', HTTP_REFUSED],
     ['ftp://example.com/', 'url must use https'],
     ['example.com/webhook', 'url must be an absolute URL such as https://example.com/webhooks'],
     ['https://user:pass@example.com/', 'url must not contain credentials'],
@@ -30,14 +34,17 @@ describe('explainEndpointUrl', () => {
     'https://0x7f000001/', 'https://0.0.0.0/', 'https://[::1]/', 'https://[::ffff:127.0.0.1]/', 'https://169.254.169.254/latest/meta-data',
     'https://10.0.0.8/', 'https://172.20.1.1/', 'https://192.168.0.10/', 'https://100.64.1.1/', 'https://[fd00::1]/', 'https://LOCALHOST./',
   ])('refuses the private literal %s', (url) => {
-    expect(explainEndpointUrl(url, strict)).toBe('url must not point at a private, loopback or link-local address');
+    expect(explainEndpointUrl(url, strict)).toBe(PRIVATE_REFUSED);
   });
 
   it('lets development setups opt into http and private targets', () => {
     const dev = { allowHttp: true, allowPrivateNetworks: true };
     expect(explainEndpointUrl('http://127.0.0.1:3000/hook', dev)).toBeNull();
-    expect(explainEndpointUrl('http://localhost/hook', { ...dev, allowPrivateNetworks: false })).toBe(
-      'url must not point at a private, loopback or link-local address',
-    );
+    expect(explainEndpointUrl('http://localhost/hook', { ...dev, allowPrivateNetworks: false })).toBe(PRIVATE_REFUSED);
+  });
+
+  it('names the option that would allow a local receiver, one refusal at a time', () => {
+    expect(explainEndpointUrl('http://127.0.0.1:4000/hook', strict)).toBe(HTTP_REFUSED);
+    expect(explainEndpointUrl('http://127.0.0.1:4000/hook', { ...strict, allowHttp: true })).toBe(PRIVATE_REFUSED);
   });
 });

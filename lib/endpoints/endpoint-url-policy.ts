@@ -3,6 +3,12 @@ import { isGlobalAddress } from '../network/address-policy.js';
 
 export const MAX_URL_LENGTH = 2048;
 
+// Whoever registers a local receiver while trying the module out needs to learn which switch allows it.
+const HTTP_REFUSED = 'url must use https (http:// needs the WebhooksModule option security.allowHttp: true, for development only)';
+const PRIVATE_REFUSED =
+  'url must not point at a private, loopback or link-local address ' +
+  '(that needs the WebhooksModule option security.allowPrivateNetworks: true, for development only)';
+
 export interface EndpointUrlRules {
   allowHttp: boolean;
   allowPrivateNetworks: boolean;
@@ -23,13 +29,14 @@ export function explainEndpointUrl(value: unknown, rules: EndpointUrlRules): str
     return 'url must be an absolute URL such as https://example.com/webhooks';
   }
   if (url.protocol !== 'https:' && !(rules.allowHttp && url.protocol === 'http:')) {
-    return rules.allowHttp ? 'url must use https or http' : 'url must use https';
+    if (rules.allowHttp) return 'url must use https or http';
+    return url.protocol === 'http:' ? HTTP_REFUSED : 'url must use https';
   }
   if (url.username || url.password) return 'url must not contain credentials';
   if (url.hash) return 'url must not contain a fragment';
   if (!url.hostname) return 'url must name a host';
   if (!rules.allowPrivateNetworks && isPrivateHost(url.hostname)) {
-    return 'url must not point at a private, loopback or link-local address';
+    return PRIVATE_REFUSED;
   }
   return null;
 }

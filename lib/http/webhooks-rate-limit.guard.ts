@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import type { WebhookPrincipal } from '../interfaces/webhook-principal.interface.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
@@ -7,7 +8,11 @@ import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PRINCIPAL, WEBHOOK_ACCESS, type WebhookAccess } from './webhook-access.js';
 
-/** Per-owner budgets for reads and writes, shared across instances through the queue's Redis. */
+/**
+ * Per-owner budgets for reads and writes, shared across instances through the queue's Redis. While
+ * Redis is unreachable requests are let through at once: the management API should not go down with
+ * the queue, and the database still guards every write.
+ */
 @Injectable()
 export class WebhooksRateLimitGuard implements CanActivate {
   private readonly logger = new Logger('WebhooksRateLimit');
@@ -16,6 +21,7 @@ export class WebhooksRateLimitGuard implements CanActivate {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly reflector: Reflector,
+    private readonly redis: RedisConnectionMonitor,
     queue: DeliveryQueue,
   ) {
     this.limiter = new RateLimiter(queue.queue.client, queue.queue.toKey('ratelimit'));
@@ -23,7 +29,7 @@ export class WebhooksRateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rules = this.options.rateLimit;
-    if (rules === false) return true;
+    if (rules === false || this.redis.isDown) return true;
     const http = context.switchToHttp();
     const principal: WebhookPrincipal = http.getRequest()[PRINCIPAL];
     const access = this.reflector.get<WebhookAccess>(WEBHOOK_ACCESS, context.getHandler()) ?? 'write';

@@ -100,6 +100,14 @@ export interface WebhooksReconcilerOptions {
   staleAfterMs?: number;
 }
 
+export interface WebhooksRedisOptions {
+  /**
+   * Fail the boot when Redis cannot be reached at start-up. Off by default: the app then boots, every event
+   * is still stored, and what could not be queued is queued once Redis is back.
+   */
+  requiredAtBoot?: boolean;
+}
+
 /** Options that decide the module's shape; `forRootAsync` takes them outside `useFactory`. */
 export interface WebhooksModuleShapeOptions {
   /** Route prefix of every management route. */
@@ -135,6 +143,7 @@ export interface WebhooksModuleOptions {
   /** `false` keeps everything forever. */
   retention?: WebhooksRetentionOptions | false;
   hooks?: WebhooksHooks;
+  redis?: WebhooksRedisOptions;
 }
 
 export interface WebhooksModuleRootOptions extends WebhooksModuleOptions, WebhooksModuleShapeOptions {}

@@ -4,6 +4,7 @@ import { parseEncryptionKey } from '../signing/secret-cipher.js';
 import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 import { DEFAULT_PATH, DEFAULT_QUEUE_NAME } from '../webhooks.constants.js';
 import { WebhooksOptionsError } from '../webhooks.errors.js';
+import { assertKnownOptions, type OptionSection } from './option-names.js';
 import { DEFAULT_RETRY_SCHEDULE, type ResolvedWebhooksOptions } from './resolved-options.js';
 
 const DAY = 24 * 60 * 60 * 1_000;
@@ -11,6 +12,7 @@ const DAY = 24 * 60 * 60 * 1_000;
 /** Validates what the host passed and fills in defaults; a bad option fails the boot with its name. */
 export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefined | null): ResolvedWebhooksOptions {
   if (raw === null || typeof raw !== 'object') throw new WebhooksOptionsError('options must be an object');
+  assertKnownOptions(raw, '');
   const controllers = optionalBoolean(raw.controllers, 'controllers', true);
   if (raw.authenticate !== undefined && typeof raw.authenticate !== 'function') {
     throw new WebhooksOptionsError('option "authenticate" must be a function');
@@ -27,6 +29,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
   const signing = section(raw.signing, 'signing');
   const reconciler = section(raw.reconciler, 'reconciler');
   const disable = section(raw.disable, 'disable');
+  const redis = section(raw.redis, 'redis');
   const concurrency = integer(delivery.concurrency, 'delivery.concurrency', 50, 1, 10_000);
   return {
     path: resolvePath(raw.path),
@@ -70,14 +73,19 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     },
     retention: resolveRetention(raw.retention),
     hooks: resolveHooks(raw.hooks),
+    redis: {
+      requiredAtBoot: optionalBoolean(redis.requiredAtBoot, 'redis.requiredAtBoot', false),
+    },
   };
 }
 
-function section(value: unknown, name: string): Record<string, any> {
+/** An option section as an object (empty when left out) whose every key is a known option of that section. */
+function section(value: unknown, name: OptionSection): Record<string, any> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new WebhooksOptionsError(`option "${name}" must be an object`);
   }
+  assertKnownOptions(value, name);
   return value as Record<string, any>;
 }
 
@@ -135,6 +143,7 @@ function resolveEventTypes(value: unknown): ResolvedWebhooksOptions['eventTypes'
     if (seen.has(name)) throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is listed twice`);
     seen.add(name);
     if (typeof entry === 'object') {
+      assertKnownOptions(entry, 'eventTypes', `eventTypes[${index}]`);
       if (entry.description !== undefined && typeof entry.description !== 'string') {
         throw new WebhooksOptionsError(`eventTypes[${index}].description must be a string`);
       }
@@ -174,7 +183,7 @@ function resolveRateLimit(value: unknown): ResolvedWebhooksOptions['rateLimit'] 
   };
 }
 
-function resolveRule(value: unknown, name: string, fallback: WebhooksRateLimitRule): WebhooksRateLimitRule {
+function resolveRule(value: unknown, name: 'rateLimit.write' | 'rateLimit.read', fallback: WebhooksRateLimitRule): WebhooksRateLimitRule {
   if (value === undefined) return fallback;
   const rule = section(value, name);
   return {
@@ -197,9 +206,6 @@ function resolveRetention(value: unknown): ResolvedWebhooksOptions['retention'] 
 function resolveHooks(value: unknown): ResolvedWebhooksOptions['hooks'] {
   const hooks = Object.fromEntries(Object.entries(section(value, 'hooks')).filter(([, hook]) => hook !== undefined));
   for (const name of Object.keys(hooks)) {
-    if (!['onEndpointDisabled', 'onDeliveryFailed', 'onEndpointRecovered'].includes(name)) {
-      throw new WebhooksOptionsError(`option "hooks.${name}" is not a known hook (onEndpointDisabled, onDeliveryFailed, onEndpointRecovered)`);
-    }
     if (typeof hooks[name] !== 'function') throw new WebhooksOptionsError(`option "hooks.${name}" must be a function`);
   }
   return hooks;

@@ -34,6 +34,7 @@ export interface ResolvedWebhooksOptions {
   disable: { afterFailingForMs: number; minFailures: number };
   retention: { days: number; intervalMs: number; batchSize: number } | false;
   hooks: WebhooksHooks;
+  redis: { requiredAtBoot: boolean };
 }
 
 const SECOND = 1_000;

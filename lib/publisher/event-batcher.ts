@@ -38,7 +38,10 @@ export class EventBatcher {
     @Optional() private readonly worker?: DeliveryWorker,
   ) {}
 
-  /** Resolves with the event ids (in input order) once stored and handed to the queue. */
+  /**
+   * Resolves with the event ids (in input order) once stored and handed over: to this process's worker,
+   * to Redis, or, when Redis does not take them in time, to memory until it does.
+   */
   write(events: PreparedEvent[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ events, resolve, reject });
@@ -66,8 +69,8 @@ export class EventBatcher {
   }
 
   /**
-   * Stores events (one statement where the database allows, else a transaction), then starts the
-   * deliveries this process's worker took and queues the rest.
+   * Stores events (one statement where the database allows, else a transaction) and starts the
+   * deliveries this process's worker took; the rest are returned for the queue.
    */
   private async store(events: PreparedEvent[]): Promise<WrittenEvents> {
     const handoff = this.worker ? new LocalHandoff(this.worker) : undefined;
@@ -81,22 +84,30 @@ export class EventBatcher {
       throw error;
     }
     handoff?.start();
-    await this.queue.enqueueCommitted(written.pendingDeliveryIds);
     return written;
   }
 
+  /**
+   * Writes one group, then queues its deliveries without holding up the next group's write: each
+   * caller waits for its own hand-over to Redis (bounded by `ENQUEUE_PATIENCE_MS`), never for an
+   * earlier group's as well.
+   */
   private async writeGroup(group: Waiting[]): Promise<void> {
+    let written: WrittenEvents;
     try {
-      const written = await this.store(group.flatMap((w) => w.events));
+      written = await this.store(group.flatMap((w) => w.events));
+    } catch (error) {
+      if (group.length === 1) return this.writeAlone(group[0], error);
+      for (const caller of group) await this.writeGroup([caller]);
+      return;
+    }
+    void this.queue.enqueueCommitted(written.pendingDeliveryIds).then(() => {
       let offset = 0;
       for (const caller of group) {
         caller.resolve(written.eventIds.slice(offset, offset + caller.events.length));
         offset += caller.events.length;
       }
-    } catch (error) {
-      if (group.length === 1) return this.writeAlone(group[0], error);
-      for (const caller of group) await this.writeGroup([caller]);
-    }
+    });
   }
 
   /**
@@ -105,10 +116,12 @@ export class EventBatcher {
    */
   private async writeAlone(caller: Waiting, firstError: unknown): Promise<void> {
     if (!caller.events.some((event) => event.idempotencyKey !== null)) return caller.reject(new EmitFailedError(firstError));
+    let written: WrittenEvents;
     try {
-      caller.resolve((await this.store(caller.events)).eventIds);
+      written = await this.store(caller.events);
     } catch (error) {
-      caller.reject(new EmitFailedError(error));
+      return caller.reject(new EmitFailedError(error));
     }
+    void this.queue.enqueueCommitted(written.pendingDeliveryIds).then(() => caller.resolve(written.eventIds));
   }
 }

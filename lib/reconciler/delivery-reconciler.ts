@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { MoreThan, type DataSource } from 'typeorm';
 import { LeaderLock } from '../coordination/leader-lock.js';
 import { PeriodicTask } from '../coordination/periodic-task.js';
+import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
@@ -9,26 +10,32 @@ import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js
 
 const PAGE = 1_000;
 
+/** How long the epoch check may take before the pass gives up on it. */
+const EPOCH_PATIENCE_MS = 5_000;
+
 /**
  * Puts back on the queue what Redis lost. Every worker instance runs one; a Redis lock elects the one
  * that acts. Two kinds of loss are repaired:
  * - Redis was flushed or replaced (the epoch marker is gone): every pending delivery is queued again.
  * - One delivery fell through (crash between commit and enqueue, worker killed after taking its job):
  *   pending deliveries overdue by `staleAfterMs` with no live lease are queued again.
- * Re-queued duplicates are harmless: a worker only sends what it can lease.
+ * Re-queued duplicates are harmless: a worker only sends what it can lease. While Redis is away there
+ * is nothing to repair into, so passes are skipped; when it comes back, a pass runs at once.
  */
 @Injectable()
 export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookReconciler');
   private readonly lock: LeaderLock;
   private readonly task: PeriodicTask;
+  private stopWatchingRedis: () => void = () => undefined;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
+    private readonly redis: RedisConnectionMonitor,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'));
+    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'), redis);
     this.task = new PeriodicTask('WebhookReconciler', options.reconciler.intervalMs, async () => {
       const count = await this.reconcile();
       if (count > 0) this.logger.log(`Queued ${count} deliveries again`);
@@ -37,17 +44,20 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
 
   onApplicationBootstrap(): void {
     this.task.start();
+    this.stopWatchingRedis = this.redis.onUp(() => this.task.runNow());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopWatchingRedis();
     await this.task.stop();
-    await this.lock.release().catch(() => undefined);
+    await this.lock.release();
   }
 
-  /** One pass; returns how many deliveries were queued again. */
+  /** One pass; returns how many deliveries were queued again (0 while Redis is unreachable). */
   async reconcile(): Promise<number> {
+    if (this.redis.isDown) return 0;
     if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
-    const epoch = await this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX');
+    const epoch = await this.redis.command(() => this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX'), EPOCH_PATIENCE_MS);
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();
   }

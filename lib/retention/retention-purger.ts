@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { DataSource } from 'typeorm';
 import { LeaderLock } from '../coordination/leader-lock.js';
 import { PeriodicTask } from '../coordination/periodic-task.js';
+import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { WriteTransactions } from '../database/write-transactions.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { WebhookDeliveryAttemptEntity } from '../entities/webhook-delivery-attempt.entity.js';
@@ -37,11 +38,13 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly transactions: WriteTransactions,
     queue: DeliveryQueue,
+    private readonly redis: RedisConnectionMonitor,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('retention:lock'));
+    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('retention:lock'), redis);
     const retention = options.retention;
     this.task = retention
       ? new PeriodicTask('WebhookRetention', retention.intervalMs, async () => {
+          // The lock elects one purger; without Redis, the purge waits for its next pass.
           if (!(await this.lock.acquire(2 * retention.intervalMs))) return;
           const purged = await this.purge();
           if (purged.deliveries + purged.events > 0) this.logger.log(`Purged ${purged.deliveries} deliveries and ${purged.events} events`);
@@ -55,7 +58,7 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.task?.stop();
-    await this.lock.release().catch(() => undefined);
+    await this.lock.release();
   }
 
   /** One pass over everything older than the retention window (or than `now - days` given). */

@@ -57,7 +57,7 @@ export async function startTestApp(
     database?: TestDatabase;
     dropDatabase?: boolean;
     redis?: string | RedisOptions;
-    /** Receives the app's log lines (by default they are dropped, or printed with TEST_LOGS). */
+    /** Receives the app's log lines (see `CapturingLogger`); none are kept or shown by default. */
     logger?: LoggerService;
   } = {},
 ): Promise<TestApp> {
@@ -74,9 +74,15 @@ export async function startTestApp(
   })
   class TestAppModule {}
 
-  const printed: LogLevel[] | false = process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false;
-  const app = await NestFactory.create(TestAppModule, { logger: options.logger ?? printed });
-  await app.listen(0, '127.0.0.1');
+  const logger: LoggerService | LogLevel[] | false = options.logger ?? (process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false);
+  const app = await NestFactory.create(TestAppModule, { logger });
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if (options.dropDatabase !== false) await database.drop();
+    throw error;
+  }
   const queueName = webhooks.queueName!;
   return {
     app,

@@ -1,54 +1,96 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
-/** A redis-server of the test's own, so it can be flushed or stopped without disturbing anyone. */
+/**
+ * A redis-server of the test's own, so it can be flushed, stopped and started again without disturbing
+ * anyone. It keeps its port across `stop()` and `start()`; it persists nothing, so each start is empty.
+ */
 export class PrivateRedis {
+  private process: ChildProcess | null = null;
+
   private constructor(
     readonly port: number,
-    private process: ChildProcess,
+    /** Clients must authenticate with it (`requirepass`) when set. */
+    private readonly password?: string,
   ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const port = await freePort();
-    const redis = new PrivateRedis(port, PrivateRedis.spawn(port));
-    await redis.waitUntilUp();
+  /** A running redis-server on a free port. */
+  static async start(options: { password?: string } = {}): Promise<PrivateRedis> {
+    const redis = await PrivateRedis.reserve(options);
+    await redis.start();
     return redis;
   }
 
+  /** A free port where nothing answers yet, for apps that boot before Redis does; `start()` brings it up. */
+  static async reserve(options: { password?: string } = {}): Promise<PrivateRedis> {
+    return new PrivateRedis(await freePort(), options.password);
+  }
+
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Starts redis-server on this port (again, after `stop()`), empty, and waits until it answers. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (this.password) args.push('--requirepass', this.password);
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.process = child;
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited with ${code} before answering`))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([this.waitUntilUp(), exited]);
   }
 
   async command(...args: [string, ...string[]]): Promise<unknown> {
-    const client = new Redis(this.url, { maxRetriesPerRequest: 1 });
+    const client = new Redis(this.url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+    client.on('error', () => undefined);
     try {
+      await client.connect();
       return await client.call(...args);
     } finally {
       client.disconnect();
     }
   }
 
+  /** Kills redis-server (SIGKILL: clients see the connection drop, as in a crash); the port stays reserved for `start()`. */
   async stop(): Promise<void> {
-    if (this.process.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.process.once('exit', resolve));
-    this.process.kill('SIGKILL');
+    const child = this.process;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
     await exited;
-  }
-
-  private static spawn(port: number): ChildProcess {
-    return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   }
 
   private async waitUntilUp(): Promise<void> {
     for (let i = 0; i < 100; i++) {
       try {
-        if ((await this.command('PING')) === 'PONG') return;
+        // A bare TCP probe first: a refused ioredis connection leaves timers behind for a while.
+        if ((await this.accepts()) && (await this.command('PING')) === 'PONG') return;
       } catch {
         // not up yet
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server on port ${this.port} did not start`);
+  }
+
+  private accepts(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port: this.port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
   }
 }
