@@ -100,6 +100,26 @@ describe('management API /v1/webhooks', () => {
       const broken = await t.api(uniqueOwner()).post('/v1/webhooks').set('Content-Type', 'application/json').send('{"url": ');
       expect(broken.status).toBe(400);
     });
+
+    it('refuses an endpoint beyond maxEndpointsPerOwner with 409, for that owner only', async () => {
+      const capped = await startTestApp({ webhooks: { maxEndpointsPerOwner: 2 } });
+      try {
+        const [owner, other] = [uniqueOwner(), uniqueOwner()];
+        const register = (who: string) => capped.api(who).post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/in', events: ['*'] });
+        await register(owner).expect(201);
+        await register(owner).expect(201);
+        const refused = await register(owner).expect(409);
+        expect(refused.body).toEqual({
+          statusCode: 409,
+          error: 'Conflict',
+          message: 'this owner already has 2 webhook endpoints, the most allowed (maxEndpointsPerOwner: 2); delete one first',
+        });
+        expect((await capped.api(owner).get('/v1/webhooks').expect(200)).body.data).toHaveLength(2);
+        await register(other).expect(201);
+      } finally {
+        await capped.close();
+      }
+    });
   });
 
   describe('reading', () => {

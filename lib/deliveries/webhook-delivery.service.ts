@@ -60,7 +60,7 @@ export class WebhookDeliveryService {
     assertEnabled(endpoint);
     if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
     const now = await this.reopen([delivery.id], [delivery.status]);
-    await this.queue.enqueueCommitted([delivery.id]);
+    await this.queue.enqueueCommitted([{ owner: ownerId, ids: [delivery.id] }]);
     return toDeliveryView({ ...delivery, status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
   }
 
@@ -93,7 +93,7 @@ export class WebhookDeliveryService {
         .then((rows) => rows.map((row) => row.id));
       if (ids.length === 0) return { recovering };
       await this.reopen(ids, RECOVERABLE);
-      await this.queue.enqueueCommitted(ids);
+      await this.queue.enqueueCommitted([{ owner: ownerId, ids }]);
       recovering += ids.length;
       after = ids[ids.length - 1];
     }
@@ -112,7 +112,7 @@ export class WebhookDeliveryService {
       await manager.insert(WebhookEventEntity, event);
       await manager.insert(WebhookDeliveryEntity, delivery);
     });
-    await this.queue.enqueueCommitted([delivery.id]);
+    await this.queue.enqueueCommitted([{ owner: ownerId, ids: [delivery.id] }]);
     return { event_id: id, delivery_id: delivery.id };
   }
 

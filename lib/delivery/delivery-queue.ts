@@ -2,11 +2,24 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Queue } from 'bull';
 import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
+import type { OwnedDeliveries } from './owned-deliveries.js';
+import { OwnerTraffic } from './owner-traffic.js';
 import { UnqueuedDeliveries, type UnqueuedDelivery } from './unqueued-deliveries.js';
 
 /** A Bull job names deliveries, never carries payloads: Redis may be flushed and the database rebuilds it. */
 export interface DeliveryJob {
   ids: string[];
+  /** The owner of these deliveries, so that a worker can share its room fairly between owners. */
+  owner?: string;
+  /** Times a worker sent the job back for lack of room for its owner: each doubles the next wait. */
+  returns?: number;
+}
+
+/** A delivery of `owner`, to be queued `delayMs` from now. */
+export interface DelayedDelivery {
+  id: string;
+  owner?: string;
+  delayMs: number;
 }
 
 /** Deliveries per job: big enough to amortise Bull's per-job cost, small enough to spread across workers. */
@@ -30,6 +43,13 @@ const HELD_RETRY_MS = 5_000;
 /** At most one warning per this long about enqueues Redis did not take while it seemed up. */
 const FAILURE_WARNING_INTERVAL_MS = 30_000;
 
+/** Deliveries per 10 s up to which an owner's jobs go ahead of heavier owners' (see `OwnerTraffic`). */
+const LIGHT_OWNER_DELIVERIES = 2 * DELIVERIES_PER_JOB;
+
+/** Bounds on how long a job sent back for lack of room waits before it is tried again. */
+const FIRST_RETURN_DELAY_MS = 250;
+const MAX_RETURN_DELAY_MS = 30_000;
+
 @Injectable()
 export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('WebhookDeliveryQueue');
@@ -41,6 +61,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
   private lastFailureWarning = 0;
   private heldRetry: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly traffic = new OwnerTraffic(LIGHT_OWNER_DELIVERIES);
 
   constructor(
     @Inject(WEBHOOKS_QUEUE) readonly queue: Queue<DeliveryJob>,
@@ -75,19 +96,14 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
     return this.held.size;
   }
 
-  /** Fails, without waiting, while Redis is known to be down, and after `ENQUEUE_PATIENCE_MS` if it does not answer. */
-  async enqueue(ids: readonly string[], delayMs = 0): Promise<void> {
-    await this.add(chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs })));
-  }
-
   /**
    * Enqueue after the rows are committed, without ever failing the caller or making it wait longer
    * than `ENQUEUE_PATIENCE_MS` (not at all while Redis is known to be down): what Redis does not take
    * is held in memory and queued once it is back. Resolves with whether Redis took them now.
    */
-  enqueueCommitted(ids: readonly string[], delayMs = 0): Promise<boolean> {
+  enqueueCommitted(deliveries: readonly OwnedDeliveries[], delayMs = 0): Promise<boolean> {
     const dueAt = Date.now() + delayMs;
-    return this.handOver(ids.map((id) => ({ id, dueAt })));
+    return this.handOver(deliveries.flatMap(({ owner, ids }) => ids.map((id) => ({ id, owner, dueAt }))));
   }
 
   /**
@@ -95,26 +111,51 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    * Delays are grouped into 100 ms buckets, rounded up, so a burst of deferrals to one endpoint
    * costs one job instead of one per delivery; jitter spread over seconds survives the rounding.
    */
-  enqueueEachCommitted(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<boolean> {
+  enqueueEachCommitted(items: readonly DelayedDelivery[]): Promise<boolean> {
     const now = Date.now();
-    return this.handOver(items.map(({ id, delayMs }) => ({ id, dueAt: now + delayMs })));
+    return this.handOver(items.map(({ id, owner, delayMs }) => ({ id, owner, dueAt: now + delayMs })));
   }
 
-  /** One job per 100 ms delay bucket (see `enqueueEachCommitted`); fails like `enqueue`. */
-  async enqueueEach(items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<void> {
-    const buckets = new Map<number, string[]>();
-    for (const { id, delayMs } of items) {
+  /**
+   * Jobs of one owner per 100 ms delay bucket (see `enqueueEachCommitted`); a light owner's go ahead
+   * of the rest. Fails, without waiting, while Redis is known to be down, and after
+   * `ENQUEUE_PATIENCE_MS` if it does not answer.
+   */
+  async enqueueEach(items: readonly DelayedDelivery[]): Promise<void> {
+    const buckets = new Map<string, { owner: string | undefined; delayMs: number; ids: string[] }>();
+    for (const { id, owner, delayMs } of items) {
       const bucket = Math.ceil(Math.max(0, delayMs) / DELAY_BUCKET_MS) * DELAY_BUCKET_MS;
-      const ids = buckets.get(bucket) ?? [];
-      ids.push(id);
-      buckets.set(bucket, ids);
+      const key = `${bucket} ${owner ?? ''}`;
+      const entry = buckets.get(key) ?? { owner, delayMs: bucket, ids: [] };
+      entry.ids.push(id);
+      buckets.set(key, entry);
     }
-    await this.add([...buckets].flatMap(([delayMs, ids]) => chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ ids: part, delayMs }))));
+    const light = new Map<string, boolean>();
+    for (const { owner, ids } of buckets.values()) if (owner !== undefined) light.set(owner, this.traffic.add(owner, ids.length));
+    await this.add(
+      [...buckets.values()].flatMap(({ owner, delayMs, ids }) =>
+        chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ data: { ids: part, owner }, delayMs, light: owner !== undefined && light.get(owner)! })),
+      ),
+    );
   }
 
-  private async add(jobs: Array<{ ids: string[]; delayMs: number }>): Promise<void> {
+  /**
+   * A job a worker took but had no room for (its owner already fills its share while others wait):
+   * back to the queue, each time a little later, so that other owners' jobs get through meanwhile.
+   */
+  async sendBack(job: DeliveryJob): Promise<void> {
+    const returns = (job.returns ?? 0) + 1;
+    const delayMs = Math.min(MAX_RETURN_DELAY_MS, FIRST_RETURN_DELAY_MS * 2 ** Math.min(returns - 1, 16)) * (0.5 + Math.random());
+    try {
+      await this.add([{ data: { ...job, returns }, delayMs, light: false }]);
+    } catch {
+      this.hold(job.ids.map((id) => ({ id, owner: job.owner, dueAt: Date.now() + delayMs })));
+    }
+  }
+
+  private async add(jobs: Array<{ data: DeliveryJob; delayMs: number; light: boolean }>): Promise<void> {
     if (jobs.length === 0) return;
-    await this.redis.command(() => this.queue.addBulk(jobs.map((job) => ({ data: { ids: job.ids }, opts: jobOptions(job.delayMs) }))), ENQUEUE_PATIENCE_MS);
+    await this.redis.command(() => this.queue.addBulk(jobs.map((job) => ({ data: job.data, opts: jobOptions(job.delayMs, job.light) }))), ENQUEUE_PATIENCE_MS);
     if (this.held.size > 0) void this.queueHeld(); // Redis answers again: what it missed need not wait for the next reconnect
   }
 
@@ -160,7 +201,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
       }
       const now = Date.now();
       try {
-        await this.enqueueEach(batch.flatMap((handOver) => handOver.items.map(({ id, dueAt }) => ({ id, delayMs: dueAt - now }))));
+        await this.enqueueEach(batch.flatMap((handOver) => handOver.items.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now }))));
         batch.forEach((handOver) => handOver.settle(true));
       } catch (error) {
         const reason = this.redis.isDown ? undefined : (error as Error).message;
@@ -195,7 +236,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
       const portion = this.held.take(HELD_PER_ROUND_TRIP);
       const now = Date.now();
       try {
-        await this.enqueueEach(portion.map(({ id, dueAt }) => ({ id, delayMs: dueAt - now })));
+        await this.enqueueEach(portion.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now })));
       } catch {
         this.held.hold(portion);
         this.retryHeldLater();
@@ -240,7 +281,8 @@ function chunk<T>(values: readonly T[], size: number): T[][] {
   return parts;
 }
 
-function jobOptions(delayMs: number) {
-  // Delivery state lives in the database; finished jobs would only cost Redis memory.
-  return { delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, removeOnFail: true, attempts: 1 };
+function jobOptions(delayMs: number, light: boolean) {
+  // Delivery state lives in the database; finished jobs would only cost Redis memory. Bull puts a job
+  // with a priority ahead of every job without one, so only light owners' jobs carry one.
+  return { delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, removeOnFail: true, attempts: 1, ...(light ? { priority: 1 } : {}) };
 }

@@ -81,7 +81,9 @@ export class DeliveryRecorder {
   }
 
   private async afterCommit(records: DeliveryRecord[]): Promise<void> {
-    const retries = records.filter((r) => r.retryInMs !== undefined).map((r) => ({ id: r.delivery.id, delayMs: r.retryInMs! }));
+    const retries = records
+      .filter((r) => r.retryInMs !== undefined)
+      .map((r) => ({ id: r.delivery.id, owner: r.ownerId ?? undefined, delayMs: r.retryInMs! }));
     await this.queue.enqueueEachCommitted(retries);
     for (const { delivery, change, ownerId } of records) {
       if (change.status !== 'failed' || ownerId === null) continue;

@@ -5,17 +5,21 @@ import { withinDeadline } from '../coordination/deadline.js';
 import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { DeliveryQueue, type DeliveryJob } from './delivery-queue.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from './delivery-store.js';
 import { DeliveryProcessor, type EndpointResponse } from './delivery.processor.js';
 import { DEFAULT_GATE_LIMITS, EndpointGate } from './endpoint-gate.js';
+import { FairSlots } from './fair-slots.js';
+import { WaitingRoom } from './waiting-room.js';
 import type { LocalLease, LocalWorker } from './local-handoff.js';
 import { WebhookSender } from './webhook-sender.js';
 
 /** Bull jobs taken at once; each only claims its batch and hands it on, so a few suffice. */
 const JOBS_AT_ONCE = 4;
+
+/** How long a job waits for room before it goes back to the queue. */
+const ROOM_PATIENCE_MS = 1_000;
 
 /** When the database cannot be reached, a job's deliveries come back after this long. */
 const DATABASE_RETRY_MS = 5_000;
@@ -31,12 +35,11 @@ const DATABASE_RETRY_MS = 5_000;
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, LocalWorker {
   private readonly logger = new Logger('WebhookDeliveryWorker');
-  private readonly limiter: ConcurrencyLimiter;
+  private readonly slots: FairSlots;
   private readonly gate: EndpointGate;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Claimed, not yet started nor deferred. */
-  private waiting = 0;
-  private readonly roomWaiters: Array<() => void> = [];
+  /** Claimed, not yet started nor deferred, per owner. */
+  private readonly room: WaitingRoom;
   private stopping = false;
   private started = false;
   /** Aborts requests still in flight when the shutdown grace runs out. */
@@ -51,7 +54,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly recorder: DeliveryRecorder,
     private readonly redis: RedisConnectionMonitor,
   ) {
-    this.limiter = new ConcurrencyLimiter(options.delivery.concurrency);
+    this.slots = new FairSlots(options.delivery.concurrency);
+    this.room = new WaitingRoom(2 * options.delivery.concurrency);
     setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
     this.gate = new EndpointGate({
       ...DEFAULT_GATE_LIMITS,
@@ -66,52 +70,51 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     return 2 * this.options.delivery.timeoutMs + 5_000;
   }
 
-  private get maxWaiting(): number {
-    return 2 * this.options.delivery.concurrency;
-  }
-
   onApplicationBootstrap(): void {
     this.started = true;
     // Bull gives up on a consumer whose set-up commands fail for minutes, so it starts once Redis answers.
     void this.redis.whenUp().then(() => {
       if (this.stopping) return;
       this.queue.queue
-        .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data?.ids ?? []))
+        .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data ?? { ids: [] }))
         .catch((error) => this.logger.error(`Delivery worker stopped: ${(error as Error).message}`));
     });
   }
 
-  async run(ids: string[]): Promise<void> {
-    if (!Array.isArray(ids)) return;
-    const wanted = ids.filter((id) => typeof id === 'string');
-    await this.room();
-    if (this.stopping) {
+  /**
+   * One queue job: `ids` of `owner`'s committed deliveries. Claimed once the owner has room here; a
+   * job whose owner already fills its share of the room while other owners wait goes back to the
+   * queue, so one owner's backlog never holds the worker's job slots.
+   */
+  async run(job: DeliveryJob): Promise<void> {
+    if (!Array.isArray(job.ids)) return;
+    const ids = job.ids.filter((id) => typeof id === 'string');
+    const owner = typeof job.owner === 'string' ? job.owner : undefined;
+    if (!(await this.room.admit(owner ?? '', ids.length, ROOM_PATIENCE_MS))) {
       // Taken between shutdown and the queue closing: put it back for the other workers.
-      await this.queue.enqueueCommitted(wanted);
+      if (this.stopping) await this.queue.enqueueEachCommitted(ids.map((id) => ({ id, owner, delayMs: 0 })));
+      else await this.queue.sendBack({ ...job, ids, owner });
       return;
     }
-    this.waiting += wanted.length;
     try {
-      await this.claimAndStart(wanted);
+      await this.claimAndStart(ids, owner ?? '');
     } catch (error) {
       this.logger.warn(`Could not claim deliveries (${(error as Error).message}); retrying in ${DATABASE_RETRY_MS} ms`);
-      await this.queue.enqueueCommitted(wanted, DATABASE_RETRY_MS);
+      await this.queue.enqueueEachCommitted(ids.map((id) => ({ id, owner, delayMs: DATABASE_RETRY_MS })));
     }
   }
 
   /**
-   * Claims and starts, here and now, as many of these committed deliveries as this worker has room
-   * for, and returns the ids it did not take (all of them if the claim fails): the caller queues
+   * Claims and starts, here and now, as many of `owner`'s committed deliveries as this worker has
+   * room for, and returns the ids it did not take (all of them if the claim fails): the caller queues
    * those. For deliveries committed in this process outside the hand-off's own write (the caller's
    * transaction), it saves the Redis job and its pick-up, though not the claim.
    */
-  async takeCommitted(ids: readonly string[]): Promise<string[]> {
-    const room = this.roomFor(ids.length);
+  async takeCommitted(owner: string, ids: readonly string[]): Promise<string[]> {
+    const room = this.roomFor(owner, ids.length);
     if (room === 0) return [...ids];
-    const taken = ids.slice(0, room);
-    this.waiting += taken.length;
     try {
-      await this.claimAndStart(taken);
+      await this.claimAndStart(ids.slice(0, room), owner);
       return ids.slice(room);
     } catch (error) {
       this.logger.warn(`Could not claim deliveries just committed (${(error as Error).message}); queueing them for any worker`);
@@ -119,47 +122,43 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Claims `ids`, already counted as waiting, and starts what it got; the count is given back for the rest. */
-  private async claimAndStart(ids: string[]): Promise<void> {
+  /** Claims `ids`, already counted in `owner`'s room, and starts what it got; the room is given back for the rest. */
+  private async claimAndStart(ids: string[], owner: string): Promise<void> {
     let claimed: ClaimedDelivery[];
     try {
       claimed = await this.store.claim(ids, this.leaseMs);
     } catch (error) {
-      this.release(ids.length);
+      this.room.leave(owner, ids.length);
       throw error;
     }
-    this.release(ids.length - claimed.length);
-    this.adopt(claimed);
+    this.room.leave(owner, ids.length - claimed.length);
+    for (const item of claimed) this.start(item, owner);
   }
 
-  reserve(count: number): LocalLease | null {
-    const room = this.roomFor(count);
+  reserve(owner: string, count: number): LocalLease | null {
+    const room = this.roomFor(owner, count);
     if (room === 0) return null;
-    this.waiting += room;
     return { token: newLeaseToken(), until: Math.trunc(Date.now() + this.leaseMs), count: room };
   }
 
   /** How many of `count` deliveries taken in this process (not from a job) fit now; none before start-up or once stopping. */
-  private roomFor(count: number): number {
-    return this.started && !this.stopping ? Math.max(0, Math.min(count, this.maxWaiting - this.waiting)) : 0;
+  private roomFor(owner: string, count: number): number {
+    return this.started && !this.stopping ? this.room.grant(owner, count) : 0;
   }
 
-  release(count: number): void {
-    for (let i = 0; i < count; i++) this.leaveWaiting();
+  release(owner: string, count: number): void {
+    this.room.leave(owner, count);
   }
 
-  /** Starts deliveries this worker holds the lease on; each was counted as waiting when it was taken. */
-  adopt(items: ClaimedDelivery[]): void {
-    for (const item of items) {
-      void this.dispatch(item)
-        .catch((error) => this.logger.error(`Could not dispatch delivery ${item.delivery.id}: ${(error as Error).message}`))
-        .finally(() => this.leaveWaiting());
-    }
+  /** Starts deliveries this worker holds the lease on; each was counted in its owner's room when it was taken. */
+  adopt(owner: string, items: ClaimedDelivery[]): void {
+    for (const item of items) this.start(item, owner);
   }
 
-  private leaveWaiting(): void {
-    this.waiting--;
-    this.roomWaiters.shift()?.();
+  private start(item: ClaimedDelivery, owner: string): void {
+    void this.dispatch(item)
+      .catch((error) => this.logger.error(`Could not dispatch delivery ${item.delivery.id}: ${(error as Error).message}`))
+      .finally(() => this.room.leave(owner));
   }
 
   /** Resolves once the delivery has started, or was put off because its endpoint is busy or backing off. */
@@ -172,11 +171,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     const { ticket } = admission;
-    await this.limiter.acquire();
+    const owner = item.endpoint?.ownerId ?? '';
+    await this.slots.acquire(owner);
     const leaseLeft = (item.delivery.leaseUntil ?? 0) - Date.now();
     if (this.stopping || leaseLeft < this.options.delivery.timeoutMs) {
       // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
-      this.limiter.release();
+      this.slots.release(owner);
       this.gate.leave(ticket, 'none');
       this.processor.defer(item, Date.now());
       await this.recorder.ready();
@@ -194,15 +194,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         await this.recorder.ready(); // the slot stays taken while the database is behind: bounded memory
       })
       .finally(() => {
-        this.limiter.release();
+        this.slots.release(owner);
         this.inFlight.delete(running);
       });
     this.inFlight.add(running);
-  }
-
-  /** Holds a new job back while enough claimed deliveries are already waiting for a slot. */
-  private async room(): Promise<void> {
-    while (this.waiting >= this.maxWaiting && !this.stopping) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /**
@@ -211,7 +206,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.roomWaiters.splice(0).forEach((resolve) => resolve());
+    this.room.close();
     // No local pause: Bull's reconnects its blocking client for that, racing the queue's own close.
     await withinDeadline(Promise.allSettled([...this.inFlight]), this.options.delivery.shutdownGraceMs, undefined);
     if (this.inFlight.size > 0) {

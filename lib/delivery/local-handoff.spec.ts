@@ -3,35 +3,37 @@ import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import type { ClaimedDelivery } from './delivery-store.js';
 import { LocalHandoff, type LocalLease, type LocalWorker } from './local-handoff.js';
 
-/** A worker with `room` free places that records what it is given. */
+/** A worker with `room` free places per owner that records what it is given. */
 class RecordingWorker implements LocalWorker {
   reserved = 0;
   adopted: ClaimedDelivery[] = [];
+  readonly reservedBy = new Map<string, number>();
   private leases = 0;
 
-  constructor(private room: number) {}
+  constructor(private readonly room: number) {}
 
-  reserve(count: number): LocalLease | null {
-    const granted = Math.min(count, this.room);
+  reserve(owner: string, count: number): LocalLease | null {
+    const granted = Math.min(count, this.room - (this.reservedBy.get(owner) ?? 0));
     if (granted === 0) return null;
-    this.room -= granted;
+    this.reservedBy.set(owner, (this.reservedBy.get(owner) ?? 0) + granted);
     this.reserved += granted;
     return { token: `lease-${++this.leases}`, until: 5_000, count: granted };
   }
 
-  release(count: number): void {
-    this.room += count;
+  release(owner: string, count: number): void {
+    this.reservedBy.set(owner, this.reservedBy.get(owner)! - count);
     this.reserved -= count;
   }
 
-  adopt(items: ClaimedDelivery[]): void {
+  adopt(owner: string, items: ClaimedDelivery[]): void {
+    expect(items.every((item) => item.endpoint?.ownerId === owner)).toBe(true);
     this.adopted.push(...items);
   }
 }
 
 describe('LocalHandoff', () => {
   const event = { id: 'evt_1', type: 'user.created', createdAt: 1_000 };
-  const endpoint = Object.assign(new WebhookEndpointEntity(), { id: 'ep_1' });
+  const endpoint = Object.assign(new WebhookEndpointEntity(), { id: 'ep_1', ownerId: 'acme' });
   const deliveries = () => [newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_2', false), newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_1', true)];
   const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) => handoff.lease(rows, () => '{"id":"evt_1"}', () => endpoint);
 
@@ -76,5 +78,23 @@ describe('LocalHandoff', () => {
     expect(rows.every((row) => row.leaseToken === null)).toBe(true);
     handoff.start();
     expect(worker.adopted).toEqual([]);
+  });
+
+  it('reserves room for each owner on its own', () => {
+    const worker = new RecordingWorker(1);
+    const handoff = new LocalHandoff(worker);
+    const owners = new Map([
+      ['ep_a', Object.assign(new WebhookEndpointEntity(), { id: 'ep_a', ownerId: 'a' })],
+      ['ep_b', Object.assign(new WebhookEndpointEntity(), { id: 'ep_b', ownerId: 'b' })],
+    ]);
+    const rows = [newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_b', true)];
+    handoff.lease(rows, () => '{}', (id) => owners.get(id)!);
+    expect(rows.map((row) => row.leaseToken !== null)).toEqual([true, false, true]);
+    expect([...worker.reservedBy]).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    handoff.start();
+    expect(worker.adopted.map((item) => item.endpoint?.ownerId)).toEqual(['a', 'b']);
   });
 });

@@ -11,12 +11,12 @@ export interface LocalLease {
 
 /** What the hand-off needs of the worker in its own process. */
 export interface LocalWorker {
-  /** Room for up to `count` deliveries, counted as waiting until each starts; null when there is none. */
-  reserve(count: number): LocalLease | null;
+  /** Room for up to `count` of `owner`'s deliveries, counted as waiting until each starts; null when there is none. */
+  reserve(owner: string, count: number): LocalLease | null;
   /** Gives back room reserved for deliveries that will not come. */
-  release(count: number): void;
+  release(owner: string, count: number): void;
   /** Starts deliveries written under a lease from `reserve` (their room is already counted). */
-  adopt(items: ClaimedDelivery[]): void;
+  adopt(owner: string, items: ClaimedDelivery[]): void;
 }
 
 /**
@@ -27,51 +27,63 @@ export interface LocalWorker {
  * Should this process die before sending them, their lease expires and the reconciler queues them.
  */
 export class LocalHandoff {
-  private leased: ClaimedDelivery[] = [];
+  /** Leased deliveries by owner, each owner's counted in its own share of the worker's room. */
+  private leased = new Map<string, ClaimedDelivery[]>();
 
   constructor(private readonly worker: LocalWorker) {}
 
   /**
-   * Marks as many pending deliveries as the worker has room for with a lease of its own, before they
-   * are inserted. A write that is tried again calls this again, and the earlier grant is given back.
+   * Marks as many pending deliveries as the worker has room for (per owner) with a lease of its own,
+   * before they are inserted. A write that is tried again calls this again, and the earlier grant is
+   * given back.
    */
   lease(deliveries: readonly WebhookDeliveryEntity[], body: (eventId: string) => string, endpoint: (endpointId: string) => WebhookEndpointEntity): void {
     this.cancel();
-    const pending = deliveries.filter((delivery) => delivery.status === 'pending');
-    const grant = pending.length > 0 ? this.worker.reserve(pending.length) : null;
-    if (!grant) return;
-    for (const delivery of pending.slice(0, grant.count)) {
-      delivery.leaseToken = grant.token;
-      delivery.leaseUntil = grant.until;
-      this.leased.push({
-        delivery: {
-          id: delivery.id,
-          eventId: delivery.eventId,
-          eventType: delivery.eventType,
-          endpointId: delivery.endpointId,
-          attemptCount: delivery.attemptCount,
-          nextAttemptAt: delivery.nextAttemptAt,
-          lastStatusCode: delivery.lastStatusCode,
-          lastError: delivery.lastError,
-          leaseToken: grant.token,
-          leaseUntil: grant.until,
-        },
-        body: body(delivery.eventId),
-        endpoint: endpoint(delivery.endpointId),
-      });
+    const byOwner = new Map<string, WebhookDeliveryEntity[]>();
+    for (const delivery of deliveries) {
+      if (delivery.status !== 'pending') continue;
+      const owner = endpoint(delivery.endpointId).ownerId;
+      byOwner.set(owner, [...(byOwner.get(owner) ?? []), delivery]);
+    }
+    for (const [owner, pending] of byOwner) {
+      const grant = this.worker.reserve(owner, pending.length);
+      if (!grant) continue;
+      this.leased.set(
+        owner,
+        pending.slice(0, grant.count).map((delivery) => {
+          delivery.leaseToken = grant.token;
+          delivery.leaseUntil = grant.until;
+          return {
+            delivery: {
+              id: delivery.id,
+              eventId: delivery.eventId,
+              eventType: delivery.eventType,
+              endpointId: delivery.endpointId,
+              attemptCount: delivery.attemptCount,
+              nextAttemptAt: delivery.nextAttemptAt,
+              lastStatusCode: delivery.lastStatusCode,
+              lastError: delivery.lastError,
+              leaseToken: grant.token,
+              leaseUntil: grant.until,
+            },
+            body: body(delivery.eventId),
+            endpoint: endpoint(delivery.endpointId),
+          };
+        }),
+      );
     }
   }
 
   /** The write committed: the leased deliveries start now. */
   start(): void {
-    const items = this.leased;
-    this.leased = [];
-    if (items.length > 0) this.worker.adopt(items);
+    const leased = this.leased;
+    this.leased = new Map();
+    for (const [owner, items] of leased) this.worker.adopt(owner, items);
   }
 
   /** The write failed: nothing was stored, the room goes back. */
   cancel(): void {
-    if (this.leased.length > 0) this.worker.release(this.leased.length);
-    this.leased = [];
+    for (const [owner, items] of this.leased) this.worker.release(owner, items.length);
+    this.leased = new Map();
   }
 }

@@ -1,6 +1,7 @@
-/** A committed delivery that is due at `dueAt` (epoch ms) and still needs a Redis job. */
+/** A committed delivery of `owner` that is due at `dueAt` (epoch ms) and still needs a Redis job. */
 export interface UnqueuedDelivery {
   id: string;
+  owner?: string;
   dueAt: number;
 }
 
@@ -10,19 +11,19 @@ export interface UnqueuedDelivery {
  * in the database anyway; this only makes recovery prompt once Redis is back.
  */
 export class UnqueuedDeliveries {
-  private readonly dueAt = new Map<string, number>();
+  private readonly held = new Map<string, UnqueuedDelivery>();
 
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.dueAt.size;
+    return this.held.size;
   }
 
   /** Keeps as many as fit and returns how many did not. */
   hold(items: readonly UnqueuedDelivery[]): number {
     let refused = 0;
-    for (const { id, dueAt } of items) {
-      if (this.dueAt.has(id) || this.dueAt.size < this.capacity) this.dueAt.set(id, dueAt);
+    for (const item of items) {
+      if (this.held.has(item.id) || this.held.size < this.capacity) this.held.set(item.id, item);
       else refused++;
     }
     return refused;
@@ -31,11 +32,11 @@ export class UnqueuedDeliveries {
   /** Removes and returns up to `max` of the oldest held. */
   take(max: number): UnqueuedDelivery[] {
     const taken: UnqueuedDelivery[] = [];
-    for (const [id, dueAt] of this.dueAt) {
+    for (const item of this.held.values()) {
       if (taken.length >= max) break;
-      taken.push({ id, dueAt });
+      taken.push(item);
     }
-    for (const { id } of taken) this.dueAt.delete(id);
+    for (const { id } of taken) this.held.delete(id);
     return taken;
   }
 }

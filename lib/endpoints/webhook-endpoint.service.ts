@@ -68,8 +68,16 @@ export class WebhookEndpointService {
       createdAt: now,
       updatedAt: now,
     });
-    // A copy: TypeORM merges driver defaults back into the inserted object (MariaDB turns `true` into 1).
-    await this.repository.insert({ ...endpoint });
+    await this.transactions.run(async (manager) => {
+      const count = await manager.countBy(WebhookEndpointEntity, { ownerId });
+      if (count >= this.options.maxEndpointsPerOwner) {
+        throw new WebhookConflictError(
+          `this owner already has ${count} webhook endpoints, the most allowed (maxEndpointsPerOwner: ${this.options.maxEndpointsPerOwner}); delete one first`,
+        );
+      }
+      // A copy: TypeORM merges driver defaults back into the inserted object (MariaDB turns `true` into 1).
+      await manager.insert(WebhookEndpointEntity, { ...endpoint });
+    });
     return { ...toEndpointView(endpoint), secret };
   }
 

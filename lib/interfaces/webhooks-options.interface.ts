@@ -132,6 +132,8 @@ export interface WebhooksModuleOptions {
   eventTypes?: WebhookEventType[];
   /** Largest serialized event (envelope included) `emit` accepts. */
   maxPayloadBytes?: number;
+  /** Most endpoints one owner may register; one more is refused with 409. */
+  maxEndpointsPerOwner?: number;
   retry?: WebhooksRetryOptions;
   delivery?: WebhooksDeliveryOptions;
   security?: WebhooksSecurityOptions;

@@ -38,6 +38,7 @@ const MODULE_OPTION_NAMES = namesOf<WebhooksModuleOptions>({
   authenticateTimeoutMs: true,
   eventTypes: true,
   maxPayloadBytes: true,
+  maxEndpointsPerOwner: true,
   retry: true,
   delivery: true,
   security: true,

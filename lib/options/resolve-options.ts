@@ -41,6 +41,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     authenticateTimeoutMs: integer(raw.authenticateTimeoutMs, 'authenticateTimeoutMs', 10_000, 10, 120_000),
     eventTypes: resolveEventTypes(raw.eventTypes),
     maxPayloadBytes: integer(raw.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024, 64, 16 * 1024 * 1024),
+    maxEndpointsPerOwner: integer(raw.maxEndpointsPerOwner, 'maxEndpointsPerOwner', 100, 1, 100_000),
     retry: {
       schedule: resolveSchedule(retry.schedule),
       maxRetryAfterMs: integer(retry.maxRetryAfterMs, 'retry.maxRetryAfterMs', 60 * 60 * 1_000, 0, 7 * DAY),

@@ -13,6 +13,7 @@ export interface ResolvedWebhooksOptions {
   authenticateTimeoutMs: number;
   eventTypes: WebhookEventType[] | undefined;
   maxPayloadBytes: number;
+  maxEndpointsPerOwner: number;
   retry: { schedule: number[]; maxRetryAfterMs: number };
   delivery: {
     timeoutMs: number;

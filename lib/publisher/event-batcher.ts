@@ -101,7 +101,7 @@ export class EventBatcher {
       for (const caller of group) await this.writeGroup([caller]);
       return;
     }
-    void this.queue.enqueueCommitted(written.pendingDeliveryIds).then(() => {
+    void this.queue.enqueueCommitted(written.pending).then(() => {
       let offset = 0;
       for (const caller of group) {
         caller.resolve(written.eventIds.slice(offset, offset + caller.events.length));
@@ -122,6 +122,6 @@ export class EventBatcher {
     } catch (error) {
       return caller.reject(new EmitFailedError(error));
     }
-    void this.queue.enqueueCommitted(written.pendingDeliveryIds).then(() => caller.resolve(written.eventIds));
+    void this.queue.enqueueCommitted(written.pending).then(() => caller.resolve(written.eventIds));
   }
 }

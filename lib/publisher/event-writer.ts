@@ -4,6 +4,7 @@ import { matchesEventType } from '../catalog/event-catalog.js';
 import { MAX_PARAMETERS, rawBoolean, SqlWriter } from '../database/sql-writer.js';
 import { ENDPOINT_SNAPSHOT_COLUMNS, endpointSnapshot, type RawValue } from '../delivery/endpoint-snapshot.js';
 import type { LocalHandoff } from '../delivery/local-handoff.js';
+import { groupByOwner, type OwnedDeliveries } from '../delivery/owned-deliveries.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import { WebhookEventEntity } from '../entities/webhook-event.entity.js';
@@ -22,8 +23,8 @@ export interface PreparedEvent {
 export interface WrittenEvents {
   /** Event id per input, in input order; a repeated idempotency key maps to the first event. */
   eventIds: string[];
-  /** Deliveries that must be queued once the writes commit (not those leased to a local worker). */
-  pendingDeliveryIds: string[];
+  /** Deliveries that must be queued once the writes commit (not those leased to a local worker), by owner. */
+  pending: OwnedDeliveries[];
 }
 
 /**
@@ -46,12 +47,12 @@ export class EventWriter {
       fresh.push(event);
       eventIds.push(event.id);
     }
-    if (fresh.length === 0) return { eventIds, pendingDeliveryIds: [] };
+    if (fresh.length === 0) return { eventIds, pending: [] };
 
     const sql = new SqlWriter(manager.connection);
     const deliveries = await this.fanOut(manager, sql, fresh, handoff);
     await insertAll(manager, sql, fresh, deliveries);
-    return { eventIds, pendingDeliveryIds: pendingIds(deliveries) };
+    return { eventIds, pending: pendingByOwner(fresh, deliveries) };
   }
 
   /**
@@ -74,7 +75,7 @@ export class EventWriter {
       const statement = deliveries.length === 0 ? insertEvents : `WITH written AS (${insertEvents}) ${sql.insertStatement(WebhookDeliveryEntity, deliveries, parameters)}`;
       await dataSource.query(statement, parameters.values);
     }
-    return { eventIds: events.map((event) => event.id), pendingDeliveryIds: pendingIds(deliveries) };
+    return { eventIds: events.map((event) => event.id), pending: pendingByOwner(events, deliveries) };
   }
 
   /** Event ids already stored under the events' idempotency keys, per owner, then per key. */
@@ -173,8 +174,10 @@ async function insertAll(manager: EntityManager, sql: SqlWriter, events: Prepare
   await sql.insert(manager, WebhookDeliveryEntity, deliveries);
 }
 
-function pendingIds(deliveries: WebhookDeliveryEntity[]): string[] {
-  return deliveries.filter((d) => d.status === 'pending' && d.leaseToken === null).map((d) => d.id);
+function pendingByOwner(events: PreparedEvent[], deliveries: WebhookDeliveryEntity[]): OwnedDeliveries[] {
+  const owners = new Map(events.map((event) => [event.id, event.ownerId]));
+  const pending = deliveries.filter((d) => d.status === 'pending' && d.leaseToken === null);
+  return groupByOwner(pending.map((d) => ({ owner: owners.get(d.eventId)!, id: d.id })));
 }
 
 export function newDelivery(event: Pick<PreparedEvent, 'id' | 'type' | 'createdAt'>, endpointId: string, enabled: boolean): WebhookDeliveryEntity {

@@ -2,11 +2,12 @@ import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common'
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { DeliveryWorker } from '../delivery/delivery-worker.js';
+import { groupByOwner, type OwnedDeliveries } from '../delivery/owned-deliveries.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
 interface HeldDeliveries {
   depth: number;
-  ids: string[];
+  deliveries: OwnedDeliveries[];
 }
 
 /**
@@ -19,7 +20,7 @@ interface HeldDeliveries {
 export class TransactionOutbox implements EntitySubscriberInterface, OnModuleInit {
   private readonly held = new WeakMap<QueryRunner, HeldDeliveries[]>();
   /** Committed, not yet handed over, each with the caller waiting for it. */
-  private committed: Array<{ ids: string[]; done: () => void }> = [];
+  private committed: Array<{ deliveries: OwnedDeliveries[]; done: () => void }> = [];
   private handing: Promise<void> | null = null;
 
   constructor(
@@ -34,14 +35,14 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
   }
 
   /** Hand over now when `manager` is not inside a transaction, else at its commit. */
-  async release(manager: EntityManager, ids: string[]): Promise<void> {
+  async release(manager: EntityManager, deliveries: OwnedDeliveries[]): Promise<void> {
     const runner = manager.queryRunner;
     if (!runner || !runner.isTransactionActive) {
-      await this.handOver(ids);
+      await this.handOver(deliveries);
       return;
     }
     const entries = this.held.get(runner) ?? [];
-    entries.push({ depth: depthOf(runner), ids });
+    entries.push({ depth: depthOf(runner), deliveries });
     this.held.set(runner, entries);
   }
 
@@ -57,7 +58,7 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     }
     this.held.delete(runner);
     // Not awaited: the host's commit must not wait on, or fail because of, Redis or the claim.
-    void this.handOver(entries.flatMap((entry) => entry.ids));
+    void this.handOver(entries.flatMap((entry) => entry.deliveries));
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
@@ -77,9 +78,9 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
    * Redis hand-over of one group runs alongside the next group's claim, so a slow Redis delays each
    * caller by at most `ENQUEUE_PATIENCE_MS`, not by that times the groups ahead of it.
    */
-  private handOver(ids: string[]): Promise<void> {
+  private handOver(deliveries: OwnedDeliveries[]): Promise<void> {
     return new Promise((done) => {
-      this.committed.push({ ids, done });
+      this.committed.push({ deliveries, done });
       this.handing ??= this.handOverAll();
     });
   }
@@ -89,8 +90,9 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     try {
       while (this.committed.length > 0) {
         const group = this.committed.splice(0);
-        const ids = group.flatMap((entry) => entry.ids);
-        const rest = this.worker ? await this.worker.takeCommitted(ids).catch(() => ids) : ids;
+        const byOwner = groupByOwner(group.flatMap((entry) => entry.deliveries.flatMap(({ owner, ids }) => ids.map((id) => ({ owner, id })))));
+        const rest: OwnedDeliveries[] = [];
+        for (const { owner, ids } of byOwner) rest.push({ owner, ids: this.worker ? await this.worker.takeCommitted(owner, ids).catch(() => ids) : ids });
         void this.queue.enqueueCommitted(rest).finally(() => group.forEach((entry) => entry.done()));
       }
     } finally {

@@ -82,7 +82,7 @@ export class WebhookPublisher {
     } catch (error) {
       throw new EmitFailedError(error);
     }
-    await this.outbox.release(manager, result.pendingDeliveryIds);
+    await this.outbox.release(manager, result.pending);
     return result.eventIds;
   }
 

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { MoreThan, type DataSource } from 'typeorm';
+import { In, MoreThan, type DataSource } from 'typeorm';
 import { LeaderLock } from '../coordination/leader-lock.js';
 import { PeriodicTask } from '../coordination/periodic-task.js';
 import { RedisConnectionMonitor } from '../coordination/redis-connection-monitor.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity.js';
+import { WebhookEndpointEntity } from '../entities/webhook-endpoint.entity.js';
 import type { ResolvedWebhooksOptions } from '../options/resolved-options.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 
@@ -68,7 +69,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     let count = 0;
     for (;;) {
       const page = await repository.find({
-        select: { id: true, nextAttemptAt: true },
+        select: { id: true, nextAttemptAt: true, endpointId: true },
         where: { status: 'pending', id: MoreThan(after) },
         order: { id: 'ASC' },
         take: PAGE,
@@ -85,7 +86,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     const stale = await this.dataSource
       .getRepository(WebhookDeliveryEntity)
       .createQueryBuilder('d')
-      .select(['d.id', 'd.nextAttemptAt'])
+      .select(['d.id', 'd.nextAttemptAt', 'd.endpointId'])
       .where('d.status = :pending', { pending: 'pending' })
       .andWhere('d.next_attempt_at <= :cutoff', { cutoff: now - this.options.reconciler.staleAfterMs })
       .andWhere('(d.lease_until IS NULL OR d.lease_until < :now)', { now })
@@ -96,8 +97,15 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     return stale.length;
   }
 
-  private async requeue(rows: Pick<WebhookDeliveryEntity, 'id' | 'nextAttemptAt'>[]): Promise<void> {
+  /** Queued with their owners, so that workers can share their room fairly between owners. */
+  private async requeue(rows: Pick<WebhookDeliveryEntity, 'id' | 'nextAttemptAt' | 'endpointId'>[]): Promise<void> {
+    if (rows.length === 0) return;
+    const endpoints = await this.dataSource.getRepository(WebhookEndpointEntity).find({
+      select: { id: true, ownerId: true },
+      where: { id: In([...new Set(rows.map((row) => row.endpointId))]) },
+    });
+    const owners = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint.ownerId]));
     const now = Date.now();
-    await this.queue.enqueueEach(rows.map((row) => ({ id: row.id, delayMs: (row.nextAttemptAt ?? now) - now })));
+    await this.queue.enqueueEach(rows.map((row) => ({ id: row.id, owner: owners.get(row.endpointId), delayMs: (row.nextAttemptAt ?? now) - now })));
   }
 }
