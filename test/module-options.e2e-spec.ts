@@ -1,4 +1,4 @@
-import { BullModule } from '@nestjs/bull';
+import { BullModule, type BullRootModuleOptions } from '@nestjs/bull';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -13,6 +13,15 @@ import {
 import { CapturingLogger } from './support/capturing-logger.js';
 import { bearerAuthentication, deleteQueueKeys, REDIS_URL, testWebhookOptions, uniqueOwner } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+
+/**
+ * For boots that are meant to fail: the queue's Redis client never connects, so nothing is left open
+ * by an app that never finished starting (and so cannot be closed).
+ */
+const UNCONNECTED_BULL = BullModule.forRoot({
+  redis: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), lazyConnect: true },
+  skipVersionCheck: true, // Bull's own INFO would connect
+} as BullRootModuleOptions);
 
 describe('WebhooksModule options', () => {
   it('refuses to boot with controllers on and no authenticate', () => {
@@ -181,7 +190,7 @@ describe('WebhooksModule options', () => {
       @Module({
         imports: [
           TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-          BullModule.forRoot({ redis: REDIS_URL }),
+          UNCONNECTED_BULL,
           WebhooksModule.forRootAsync({
             queueName,
             useFactory: async () => ({ authenticate: bearerAuthentication, retention: { dayz: 7 } }) as any,
@@ -203,7 +212,7 @@ describe('WebhooksModule options', () => {
   describe('what the host app must register', () => {
     it('fails the boot without a TypeORM data source, saying what to add, before Nest\'s own resolution error', async () => {
       const queueName = testWebhookOptions().queueName!;
-      @Module({ imports: [BullModule.forRoot({ redis: REDIS_URL }), WebhooksModule.forRoot(testWebhookOptions({ queueName }))] })
+      @Module({ imports: [UNCONNECTED_BULL, WebhooksModule.forRoot(testWebhookOptions({ queueName }))] })
       class NoDatabaseModule {}
       try {
         const failure = await NestFactory.create(NoDatabaseModule, { logger: false, abortOnError: false }).catch((error) => error);
@@ -223,7 +232,7 @@ describe('WebhooksModule options', () => {
       @Module({
         imports: [
           TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-          BullModule.forRoot({ redis: REDIS_URL }),
+          UNCONNECTED_BULL,
           WebhooksModule.forRoot(testWebhookOptions({ queueName, dataSourceName: 'webhooks' })),
         ],
       })
