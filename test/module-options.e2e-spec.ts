@@ -1,5 +1,5 @@
-import { BullModule } from '@nestjs/bull';
-import { Injectable, Module } from '@nestjs/common';
+import { BullModule, type BullRootModuleOptions } from '@nestjs/bull';
+import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
@@ -13,6 +13,34 @@ import {
 import { CapturingLogger } from './support/capturing-logger.js';
 import { bearerAuthentication, deleteQueueKeys, REDIS_URL, testWebhookOptions, uniqueOwner } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+
+/**
+ * For boots that are meant to fail: the queue's Redis client never connects, so nothing is left open
+ * by an app that never finished starting (and so cannot be closed).
+ */
+const UNCONNECTED_BULL = BullModule.forRoot({
+  redis: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), lazyConnect: true },
+  skipVersionCheck: true, // Bull's own INFO would connect
+} as BullRootModuleOptions);
+
+/**
+ * The error that a host importing `webhooks` (with a database of its own unless `withDatabase` is false,
+ * and a Bull connection that never opens) fails to boot with; a boot that succeeds fails the test.
+ */
+async function bootFailure(webhooks: DynamicModule, withDatabase = true): Promise<Error> {
+  const database = withDatabase ? await createTestDatabase() : null;
+  const typeOrm = database ? [TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true })] : [];
+  @Module({ imports: [...typeOrm, UNCONNECTED_BULL, webhooks] })
+  class HostModule {}
+  try {
+    const app = await NestFactory.create(HostModule, { logger: false, abortOnError: false }).catch((error: Error) => error);
+    if (app instanceof Error) return app;
+    await app.close();
+    throw new Error('the app booted');
+  } finally {
+    await database?.drop();
+  }
+}
 
 describe('WebhooksModule options', () => {
   it('refuses to boot with controllers on and no authenticate', () => {
@@ -181,67 +209,29 @@ describe('WebhooksModule options', () => {
     });
 
     it('fails a real boot through forRootAsync on a misspelt key', async () => {
-      const database = await createTestDatabase();
-      const queueName = testWebhookOptions().queueName!;
-      @Module({
-        imports: [
-          TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-          BullModule.forRoot({ redis: REDIS_URL }),
-          WebhooksModule.forRootAsync({
-            queueName,
-            useFactory: async () => ({ authenticate: bearerAuthentication, retention: { dayz: 7 } }) as any,
-          }),
-        ],
-      })
-      class TypoModule {}
-      try {
-        const failure = await NestFactory.create(TypoModule, { logger: false, abortOnError: false }).catch((error) => error);
-        expect(failure).toBeInstanceOf(WebhooksOptionsError);
-        expect(failure.message).toBe('WebhooksModule: unknown option "retention.dayz": did you mean retention.days?');
-      } finally {
-        await deleteQueueKeys(queueName);
-        await database.drop();
-      }
+      const failure = await bootFailure(
+        WebhooksModule.forRootAsync({ useFactory: async () => ({ authenticate: bearerAuthentication, retention: { dayz: 7 } }) as any }),
+      );
+      expect(failure).toBeInstanceOf(WebhooksOptionsError);
+      expect(failure.message).toBe('WebhooksModule: unknown option "retention.dayz": did you mean retention.days?');
     });
   });
 
   describe('what the host app must register', () => {
     it('fails the boot without a TypeORM data source, saying what to add, before Nest\'s own resolution error', async () => {
-      const queueName = testWebhookOptions().queueName!;
-      @Module({ imports: [BullModule.forRoot({ redis: REDIS_URL }), WebhooksModule.forRoot(testWebhookOptions({ queueName }))] })
-      class NoDatabaseModule {}
-      try {
-        const failure = await NestFactory.create(NoDatabaseModule, { logger: false, abortOnError: false }).catch((error) => error);
-        expect(failure).toBeInstanceOf(WebhooksSetupError);
-        expect(failure.message).toBe(
-          'WebhooksModule: needs the default TypeORM data source, and the app registers none: ' +
-            "add TypeOrmModule.forRoot({ ... }) (or forRootAsync) to the root module's imports",
-        );
-      } finally {
-        await deleteQueueKeys(queueName);
-      }
+      const failure = await bootFailure(WebhooksModule.forRoot(testWebhookOptions()), false);
+      expect(failure).toBeInstanceOf(WebhooksSetupError);
+      expect(failure.message).toBe(
+        'WebhooksModule: needs the default TypeORM data source, and the app registers none: ' +
+          "add TypeOrmModule.forRoot({ ... }) (or forRootAsync) to the root module's imports",
+      );
     });
 
     it('names the dataSourceName it looked for when that data source is missing', async () => {
-      const database = await createTestDatabase();
-      const queueName = testWebhookOptions().queueName!;
-      @Module({
-        imports: [
-          TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
-          BullModule.forRoot({ redis: REDIS_URL }),
-          WebhooksModule.forRoot(testWebhookOptions({ queueName, dataSourceName: 'webhooks' })),
-        ],
-      })
-      class WrongDataSourceModule {}
-      try {
-        const failure = await NestFactory.create(WrongDataSourceModule, { logger: false, abortOnError: false }).catch((error) => error);
-        expect(failure).toBeInstanceOf(WebhooksSetupError);
-        expect(failure.message).toContain('needs the TypeORM data source named "webhooks" (option dataSourceName)');
-        expect(failure.message).toContain("add TypeOrmModule.forRoot({ name: 'webhooks', ... })");
-      } finally {
-        await deleteQueueKeys(queueName);
-        await database.drop();
-      }
+      const failure = await bootFailure(WebhooksModule.forRoot(testWebhookOptions({ dataSourceName: 'webhooks' })));
+      expect(failure).toBeInstanceOf(WebhooksSetupError);
+      expect(failure.message).toContain('needs the TypeORM data source named "webhooks" (option dataSourceName)');
+      expect(failure.message).toContain("add TypeOrmModule.forRoot({ name: 'webhooks', ... })");
     });
 
     it('warns at boot when BullModule.forRoot is missing, and not when it is there', async () => {

@@ -156,6 +156,16 @@ describe('Redis outages', () => {
       return { api, worker };
     }
 
+    /** An API app and a worker app on a Redis of their own, and an owner with an endpoint at `path`. */
+    async function pairWithEndpoint(path: string) {
+      const redis = await privateRedis(true);
+      const logger = new CapturingLogger();
+      const { api } = await startPair(redis, logger);
+      const owner = uniqueOwner();
+      await register(api, owner, path);
+      return { redis, logger, api, owner };
+    }
+
     /** `emit` on its own (or through `manager`), with how long it took. */
     async function timedEmit(app: TestApp, ownerId: string, manager?: EntityManager): Promise<{ id: string; ms: number }> {
       const started = performance.now();
@@ -164,11 +174,7 @@ describe('Redis outages', () => {
     }
 
     it('does not wait for Redis on emit while Redis is known to be down, and delivers once it is back', async () => {
-      const redis = await privateRedis(true);
-      const logger = new CapturingLogger();
-      const { api } = await startPair(redis, logger);
-      const owner = uniqueOwner();
-      await register(api, owner, '/split');
+      const { redis, logger, api, owner } = await pairWithEndpoint('/split');
 
       await redis.stop();
       await waitFor('both apps to notice the outage', () => outageWarnings(logger, redis).length === 2);
@@ -186,11 +192,7 @@ describe('Redis outages', () => {
     });
 
     it('writes the next emit while an earlier one still waits for a Redis that does not answer', async () => {
-      const redis = await privateRedis(true);
-      const logger = new CapturingLogger();
-      const { api } = await startPair(redis, logger);
-      const owner = uniqueOwner();
-      await register(api, owner, '/paused');
+      const { redis, api, owner } = await pairWithEndpoint('/paused');
       const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
 
       // Redis keeps the connections open but answers nothing for 4 s: the app cannot know it is away.
@@ -215,11 +217,7 @@ describe('Redis outages', () => {
     });
 
     it('keeps each emit through a caller\'s EntityManager within the bound while Redis does not answer', async () => {
-      const redis = await privateRedis(true);
-      const logger = new CapturingLogger();
-      const { api } = await startPair(redis, logger);
-      const owner = uniqueOwner();
-      await register(api, owner, '/paused-manager');
+      const { redis, api, owner } = await pairWithEndpoint('/paused-manager');
 
       // Outside a transaction, the emit waits for its own hand-over; three in a row must not wait for
       // each other's. Generous margin over the 2 s bound; stacked hand-overs would take 4 and 6 s.

@@ -29,7 +29,7 @@ export const DELIVERIES_PER_JOB = 50;
 const DELAY_BUCKET_MS = 100;
 
 /** The longest a caller waits for Redis before the deliveries are held in memory instead (documented). */
-export const ENQUEUE_PATIENCE_MS = 2_000;
+const ENQUEUE_PATIENCE_MS = 2_000;
 
 /** Deliveries held in memory while Redis is away; beyond this the reconciler's stale sweep covers them. */
 const MAX_HELD_DELIVERIES = 100_000;
@@ -78,7 +78,8 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    */
   onApplicationBootstrap(): void {
     void this.redis.whenUp().then(() => {
-      this.redis.command(() => this.queue.client.set(this.epochKey, String(Date.now()), 'NX'), ENQUEUE_PATIENCE_MS).catch(() => undefined);
+      const mark = () => this.queue.client.set(this.epochKey, String(Date.now()), 'NX');
+      this.redis.command(mark, ENQUEUE_PATIENCE_MS).catch(() => undefined);
     });
   }
 
@@ -89,11 +90,6 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
 
   get epochKey(): string {
     return this.queue.toKey('reconciler:epoch');
-  }
-
-  /** Deliveries not yet in Redis, held until it takes them. */
-  get heldCount(): number {
-    return this.held.size;
   }
 
   /**
@@ -155,8 +151,9 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
 
   private async add(jobs: Array<{ data: DeliveryJob; delayMs: number; light: boolean }>): Promise<void> {
     if (jobs.length === 0) return;
-    await this.redis.command(() => this.queue.addBulk(jobs.map((job) => ({ data: job.data, opts: jobOptions(job.delayMs, job.light) }))), ENQUEUE_PATIENCE_MS);
-    if (this.held.size > 0) void this.queueHeld(); // Redis answers again: what it missed need not wait for the next reconnect
+    const bulk = jobs.map((job) => ({ data: job.data, opts: jobOptions(job.delayMs, job.light) }));
+    await this.redis.command(() => this.queue.addBulk(bulk), ENQUEUE_PATIENCE_MS);
+    if (this.held.size > 0) void this.queueHeld(); // Redis answers again: what it missed need not wait for a reconnect
   }
 
   /**

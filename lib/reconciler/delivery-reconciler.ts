@@ -58,7 +58,8 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
   async reconcile(): Promise<number> {
     if (this.redis.isDown) return 0;
     if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
-    const epoch = await this.redis.command(() => this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX'), EPOCH_PATIENCE_MS);
+    const mark = () => this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX');
+    const epoch = await this.redis.command(mark, EPOCH_PATIENCE_MS);
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();
   }
