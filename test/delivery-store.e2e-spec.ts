@@ -1,6 +1,6 @@
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from '../lib/index.js';
-import { WriteTransactions } from '../lib/database/write-transactions.js';
-import { DeliveryStore, type ClaimedDelivery, type DeliveryUpdate } from '../lib/delivery/delivery-store.js';
+import { WriteTransactions } from '../lib/store/write-transactions.js';
+import { DeliveryStore, type ClaimedDelivery, type DeliveryUpdate } from '../lib/store/delivery-store.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { selectedDatabase } from './support/test-database.js';
 

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { EventCatalog, isValidEventTypeName } from './event-catalog.js';
+import { explainIdempotencyKey, explainOwnerId } from '../utils/host-identifiers.js';
+import { newId } from '../utils/id.js';
+import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
+import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import {
+  EmitFailedError,
+  InvalidEmitOptionsError,
+  InvalidEventTypeError,
+  UnknownEventTypeError,
+} from '../webhooks.errors.js';
+import { EventBatcher } from './event-batcher.js';
+import { serializeEvent } from './event-envelope.js';
+import { EventWriter, type PreparedEvent } from './event-writer.js';
+import { TransactionOutbox } from './transaction-outbox.js';
+
+export const DEFAULT_OWNER_ID = 'default';
+
+export interface EmitOptions {
+  /** Whose endpoints receive the event; single-tenant hosts keep the default. */
+  ownerId?: string;
+  /** Emitting twice with the same key for one owner yields one event. */
+  idempotencyKey?: string;
+  /** Write inside the caller's transaction; deliveries are queued only once it commits. */
+  manager?: EntityManager;
+}
+
+export interface EmitManyItem {
+  type: string;
+  data: unknown;
+  ownerId?: string;
+  idempotencyKey?: string;
+}
+
+export interface EmittedEvent {
+  id: string;
+}
+
+/** MySQL and MariaDB TEXT columns hold 64 KiB; the portable schema uses TEXT for the body. */
+const MYSQL_TEXT_BYTES = 65_535;
+
+/** Inject this to send webhooks: `await publisher.emit('user.created', { user_id })`. */
+@Injectable()
+export class WebhookPublisher {
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly catalog: EventCatalog,
+    private readonly writer: EventWriter,
+    private readonly outbox: TransactionOutbox,
+    private readonly batcher: EventBatcher,
+  ) {}
+
+  private get payloadLimit(): number {
+    const type = this.dataSource.options.type;
+    return type === 'mysql' || type === 'mariadb' ? Math.min(this.options.maxPayloadBytes, MYSQL_TEXT_BYTES) : this.options.maxPayloadBytes;
+  }
+
+  /** Stores the event and its deliveries, then queues them; resolves once the event is durable. */
+  async emit(type: string, data: unknown, options: EmitOptions = {}): Promise<EmittedEvent> {
+    const { manager, ...item } = options;
+    const [event] = await this.emitMany([{ ...item, type, data }], { manager });
+    return event;
+  }
+
+  /** Like `emit` for a batch, in one round of writes; all or nothing. */
+  async emitMany(items: readonly EmitManyItem[], options: Pick<EmitOptions, 'manager'> = {}): Promise<EmittedEvent[]> {
+    if (!Array.isArray(items)) throw new InvalidEmitOptionsError('emitMany expects an array of { type, data, ownerId?, idempotencyKey? }');
+    if (items.length === 0) return [];
+    const createdAt = new Date();
+    const prepared = items.map((item) => this.prepare(item, createdAt));
+    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.batcher.write(prepared);
+    return written.map((id) => ({ id }));
+  }
+
+  private async writeInCallerTransaction(manager: EntityManager, prepared: PreparedEvent[]): Promise<string[]> {
+    let result;
+    try {
+      result = await this.writer.write(manager, prepared);
+    } catch (error) {
+      throw new EmitFailedError(error);
+    }
+    await this.outbox.release(manager, result.pending);
+    return result.eventIds;
+  }
+
+  private prepare(item: EmitManyItem, createdAt: Date): PreparedEvent {
+    if (item === null || typeof item !== 'object') throw new InvalidEmitOptionsError('each event must be an object { type, data }');
+    const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
+    if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
+    if (!this.catalog.isEmittable(type)) throw new UnknownEventTypeError(type);
+    const problem = explainOwnerId(ownerId) ?? (idempotencyKey === undefined ? null : explainIdempotencyKey(idempotencyKey));
+    if (problem) throw new InvalidEmitOptionsError(problem);
+    const id = newId('evt', createdAt.getTime());
+    const body = serializeEvent(id, type, createdAt, data, this.payloadLimit);
+    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
+  }
+}

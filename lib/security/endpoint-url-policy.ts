@@ -1,0 +1,50 @@
+import { isIP } from 'node:net';
+import { isGlobalAddress } from './address-policy.js';
+
+export const MAX_URL_LENGTH = 2048;
+
+// Whoever registers a local receiver while trying the module out needs to learn which switch allows it.
+const HTTP_REFUSED = 'url must use https (http:// needs the WebhooksModule option security.allowHttp: true, for development only)';
+const PRIVATE_REFUSED =
+  'url must not point at a private, loopback or link-local address ' +
+  '(that needs the WebhooksModule option security.allowPrivateNetworks: true, for development only)';
+
+export interface EndpointUrlRules {
+  allowHttp: boolean;
+  allowPrivateNetworks: boolean;
+}
+
+/**
+ * Why an endpoint URL is refused at registration, or null when it may be stored. Hostnames are not
+ * resolved here (an endpoint may be registered before its DNS exists); they are vetted at send time.
+ */
+export function explainEndpointUrl(value: unknown, rules: EndpointUrlRules): string | null {
+  if (typeof value !== 'string' || value.length === 0) return 'url must be a non-empty string';
+  if (value.length > MAX_URL_LENGTH) return `url must be at most ${MAX_URL_LENGTH} characters`;
+  if (value !== value.trim() || /[\u0000-\u001f\u007f\s]/.test(value)) return 'url must not contain whitespace or control characters';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'url must be an absolute URL such as https://example.com/webhooks';
+  }
+  if (url.protocol !== 'https:' && !(rules.allowHttp && url.protocol === 'http:')) {
+    if (rules.allowHttp) return 'url must use https or http';
+    return url.protocol === 'http:' ? HTTP_REFUSED : 'url must use https';
+  }
+  if (url.username || url.password) return 'url must not contain credentials';
+  if (url.hash) return 'url must not contain a fragment';
+  if (!url.hostname) return 'url must name a host';
+  if (!rules.allowPrivateNetworks && isPrivateHost(url.hostname)) {
+    return PRIVATE_REFUSED;
+  }
+  return null;
+}
+
+/** WHATWG URL parsing already turned `127.1`, `2130706433` and `0x7f000001` into dotted IPv4. */
+function isPrivateHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return isIP(bare) !== 0 && !isGlobalAddress(bare);
+}
