@@ -6,6 +6,7 @@ import { RedisConnectionMonitor } from './redis/redis-connection-monitor.js';
 import { WriteTransactions } from './store/write-transactions.js';
 import { OperationalHooks } from './worker/operational-hooks.js';
 import { WebhookDeliveryService } from './management/webhook-delivery.service.js';
+import { DeliveryDispatcher } from './dispatch/delivery-dispatcher.js';
 import { DeliveryQueue } from './dispatch/delivery-queue.js';
 import { DeliveryRecorder } from './worker/delivery-recorder.js';
 import { DeliveryStore } from './store/delivery-store.js';
@@ -93,6 +94,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     WriteTransactions,
     OperationalHooks,
     DeliveryQueue,
+    DeliveryDispatcher,
     EndpointSecrets,
     EventWriter,
     EventBatcher,

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Queue } from 'bull';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
-import type { OwnedDeliveries } from './owned-deliveries.js';
 import { OwnerTraffic } from './owner-traffic.js';
 import { UnqueuedDeliveries, type UnqueuedDelivery } from './unqueued-deliveries.js';
 
@@ -93,31 +92,22 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Enqueue after the rows are committed, without ever failing the caller or making it wait longer
-   * than `ENQUEUE_PATIENCE_MS` (not at all while Redis is known to be down): what Redis does not take
-   * is held in memory and queued once it is back. Resolves with whether Redis took them now.
+   * Queues committed deliveries, each `delayMs` from now, without ever failing the caller or making
+   * it wait longer than `ENQUEUE_PATIENCE_MS` (not at all while Redis is known to be down): what
+   * Redis does not take is held in memory and queued once it is back. Resolves with whether Redis
+   * took them now. Delays are grouped into 100 ms buckets, rounded up, so a burst of deferrals to
+   * one endpoint costs one job instead of one per delivery; jitter spread over seconds survives.
    */
-  enqueueCommitted(deliveries: readonly OwnedDeliveries[], delayMs = 0): Promise<boolean> {
-    const dueAt = Date.now() + delayMs;
-    return this.handOver(deliveries.flatMap(({ owner, ids }) => ids.map((id) => ({ id, owner, dueAt }))));
-  }
-
-  /**
-   * Like `enqueueCommitted` for deliveries that each have their own delay (retries, deferrals).
-   * Delays are grouped into 100 ms buckets, rounded up, so a burst of deferrals to one endpoint
-   * costs one job instead of one per delivery; jitter spread over seconds survives the rounding.
-   */
-  enqueueEachCommitted(items: readonly DelayedDelivery[]): Promise<boolean> {
+  enqueue(items: readonly DelayedDelivery[]): Promise<boolean> {
     const now = Date.now();
     return this.handOver(items.map(({ id, owner, delayMs }) => ({ id, owner, dueAt: now + delayMs })));
   }
 
   /**
-   * Jobs of one owner per 100 ms delay bucket (see `enqueueEachCommitted`); a light owner's go ahead
-   * of the rest. Fails, without waiting, while Redis is known to be down, and after
-   * `ENQUEUE_PATIENCE_MS` if it does not answer.
+   * Jobs of one owner per 100 ms delay bucket; a light owner's go ahead of the rest. Fails, without
+   * waiting, while Redis is known to be down, and after `ENQUEUE_PATIENCE_MS` if it does not answer.
    */
-  async enqueueEach(items: readonly DelayedDelivery[]): Promise<void> {
+  private async addJobs(items: readonly DelayedDelivery[]): Promise<void> {
     const buckets = new Map<string, { owner: string | undefined; delayMs: number; ids: string[] }>();
     for (const { id, owner, delayMs } of items) {
       const bucket = Math.ceil(Math.max(0, delayMs) / DELAY_BUCKET_MS) * DELAY_BUCKET_MS;
@@ -198,7 +188,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
       }
       const now = Date.now();
       try {
-        await this.enqueueEach(batch.flatMap((handOver) => handOver.items.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now }))));
+        await this.addJobs(batch.flatMap((handOver) => handOver.items.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now }))));
         batch.forEach((handOver) => handOver.settle(true));
       } catch (error) {
         const reason = this.redis.isDown ? undefined : (error as Error).message;
@@ -233,7 +223,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
       const portion = this.held.take(HELD_PER_ROUND_TRIP);
       const now = Date.now();
       try {
-        await this.enqueueEach(portion.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now })));
+        await this.addJobs(portion.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now })));
       } catch {
         this.held.hold(portion);
         this.retryHeldLater();

@@ -4,7 +4,7 @@ import type { ClaimedDelivery } from '../store/delivery-store.js';
 import { LocalHandoff, type LocalLease, type LocalWorker } from './local-handoff.js';
 
 /** A worker with `room` free places per owner that records what it is given. */
-class RecordingWorker implements LocalWorker {
+class RecordingWorker implements Pick<LocalWorker, 'reserve' | 'release' | 'adopt'> {
   reserved = 0;
   adopted: ClaimedDelivery[] = [];
   readonly reservedBy = new Map<string, number>();

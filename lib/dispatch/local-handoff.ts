@@ -1,6 +1,7 @@
 import type { WebhookDeliveryEntity } from '../store/entities/webhook-delivery.entity.js';
 import type { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import type { ClaimedDelivery } from '../store/delivery-store.js';
+import type { OwnedDeliveries } from './owned-deliveries.js';
 
 /** A grant of room in this process's worker, under one lease. */
 export interface LocalLease {
@@ -17,6 +18,11 @@ export interface LocalWorker {
   release(owner: string, count: number): void;
   /** Starts deliveries written under a lease from `reserve` (their room is already counted). */
   adopt(owner: string, items: ClaimedDelivery[]): void;
+  /**
+   * Claims and starts, now, as many of these committed deliveries as there is room for, and
+   * resolves with the rest (all of them if the claim fails), for the queue.
+   */
+  claimCommitted(deliveries: readonly OwnedDeliveries[]): Promise<OwnedDeliveries[]>;
 }
 
 /**
@@ -30,7 +36,7 @@ export class LocalHandoff {
   /** Leased deliveries by owner, each owner's counted in its own share of the worker's room. */
   private leased = new Map<string, ClaimedDelivery[]>();
 
-  constructor(private readonly worker: LocalWorker) {}
+  constructor(private readonly worker: Pick<LocalWorker, 'reserve' | 'release' | 'adopt'>) {}
 
   /**
    * Marks as many pending deliveries as the worker has room for (per owner) with a lease of its own,

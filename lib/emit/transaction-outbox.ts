@@ -1,8 +1,7 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import { DeliveryQueue } from '../dispatch/delivery-queue.js';
-import { DeliveryWorker } from '../worker/delivery-worker.js';
-import { groupByOwner, type OwnedDeliveries } from '../dispatch/owned-deliveries.js';
+import { DeliveryDispatcher } from '../dispatch/delivery-dispatcher.js';
+import type { OwnedDeliveries } from '../dispatch/owned-deliveries.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
 
 interface HeldDeliveries {
@@ -13,21 +12,16 @@ interface HeldDeliveries {
 /**
  * Holds deliveries written inside a caller's transaction until that transaction commits, so nothing
  * reaches Redis (or a worker) for rows a rollback would erase. Savepoints are tracked by depth: rolling
- * back an inner block drops only what it wrote. At commit, a worker in this process takes what it has
- * room for and the rest is queued.
+ * back an inner block drops only what it wrote. At commit they are dispatched: a worker in this
+ * process claims what it has room for and the rest is queued.
  */
 @Injectable()
 export class TransactionOutbox implements EntitySubscriberInterface, OnModuleInit {
   private readonly held = new WeakMap<QueryRunner, HeldDeliveries[]>();
-  /** Committed, not yet handed over, each with the caller waiting for it. */
-  private committed: Array<{ deliveries: OwnedDeliveries[]; done: () => void }> = [];
-  private handing: Promise<void> | null = null;
 
   constructor(
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly queue: DeliveryQueue,
-    /** Present when this process delivers too (`processor: true`). */
-    @Optional() private readonly worker?: DeliveryWorker,
+    private readonly dispatcher: DeliveryDispatcher,
   ) {}
 
   onModuleInit(): void {
@@ -38,7 +32,7 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
   async release(manager: EntityManager, deliveries: OwnedDeliveries[]): Promise<void> {
     const runner = manager.queryRunner;
     if (!runner || !runner.isTransactionActive) {
-      await this.handOver(deliveries);
+      await this.dispatcher.dispatch(deliveries);
       return;
     }
     const entries = this.held.get(runner) ?? [];
@@ -58,7 +52,7 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     }
     this.held.delete(runner);
     // Not awaited: the host's commit must not wait on, or fail because of, Redis or the claim.
-    void this.handOver(entries.flatMap((entry) => entry.deliveries));
+    void this.dispatcher.dispatch(entries.flatMap((entry) => entry.deliveries));
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
@@ -69,35 +63,6 @@ export class TransactionOutbox implements EntitySubscriberInterface, OnModuleIni
     const kept = entries.filter((entry) => entry.depth <= depth);
     if (kept.length > 0) this.held.set(runner, kept);
     else this.held.delete(runner);
-  }
-
-  /**
-   * Committed deliveries: the local worker claims what it has room for, the rest is queued; never
-   * throws, and resolves once these ids are handed over. Transactions that commit while a claim is
-   * in flight share the next one, so 500 small transactions a second do not cost 500 claims. The
-   * Redis hand-over of one group runs alongside the next group's claim, so a slow Redis delays each
-   * caller by at most `ENQUEUE_PATIENCE_MS`, not by that times the groups ahead of it.
-   */
-  private handOver(deliveries: OwnedDeliveries[]): Promise<void> {
-    return new Promise((done) => {
-      this.committed.push({ deliveries, done });
-      this.handing ??= this.handOverAll();
-    });
-  }
-
-  private async handOverAll(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve)); // commits of this same turn join
-    try {
-      while (this.committed.length > 0) {
-        const group = this.committed.splice(0);
-        const byOwner = groupByOwner(group.flatMap((entry) => entry.deliveries.flatMap(({ owner, ids }) => ids.map((id) => ({ owner, id })))));
-        const rest: OwnedDeliveries[] = [];
-        for (const { owner, ids } of byOwner) rest.push({ owner, ids: this.worker ? await this.worker.takeCommitted(owner, ids).catch(() => ids) : ids });
-        void this.queue.enqueueCommitted(rest).finally(() => group.forEach((entry) => entry.done()));
-      }
-    } finally {
-      this.handing = null;
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { WriteTransactions } from '../store/write-transactions.js';
-import { DeliveryQueue } from '../dispatch/delivery-queue.js';
+import { DeliveryDispatcher } from '../dispatch/delivery-dispatcher.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../store/entities/delivery-status.js';
 import { WebhookDeliveryAttemptEntity } from '../store/entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../store/entities/webhook-delivery.entity.js';
@@ -26,7 +26,7 @@ export class WebhookDeliveryService {
   constructor(
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly endpoints: WebhookEndpointService,
-    private readonly queue: DeliveryQueue,
+    private readonly dispatcher: DeliveryDispatcher,
     private readonly transactions: WriteTransactions,
   ) {}
 
@@ -60,7 +60,7 @@ export class WebhookDeliveryService {
     assertEnabled(endpoint);
     if (delivery.status === 'pending') throw new WebhookConflictError('delivery is already pending');
     const now = await this.reopen([delivery.id], [delivery.status]);
-    await this.queue.enqueueCommitted([{ owner: ownerId, ids: [delivery.id] }]);
+    await this.dispatcher.dispatch([{ owner: ownerId, ids: [delivery.id] }]);
     return toDeliveryView({ ...delivery, status: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now });
   }
 
@@ -93,7 +93,7 @@ export class WebhookDeliveryService {
         .then((rows) => rows.map((row) => row.id));
       if (ids.length === 0) return { recovering };
       await this.reopen(ids, RECOVERABLE);
-      await this.queue.enqueueCommitted([{ owner: ownerId, ids }]);
+      await this.dispatcher.dispatch([{ owner: ownerId, ids }]);
       recovering += ids.length;
       after = ids[ids.length - 1];
     }
@@ -112,7 +112,7 @@ export class WebhookDeliveryService {
       await manager.insert(WebhookEventEntity, event);
       await manager.insert(WebhookDeliveryEntity, delivery);
     });
-    await this.queue.enqueueCommitted([{ owner: ownerId, ids: [delivery.id] }]);
+    await this.dispatcher.dispatch([{ owner: ownerId, ids: [delivery.id] }]);
     return { event_id: id, delivery_id: delivery.id };
   }
 

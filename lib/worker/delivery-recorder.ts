@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { retryTransient } from '../store/retry-transient.js';
+import { GroupCommit, type GroupMember } from '../utils/group-commit.js';
 import { OperationalHooks } from './operational-hooks.js';
 import { DeliveryQueue } from '../dispatch/delivery-queue.js';
 import { DeliveryStore, type DeliveryUpdate } from '../store/delivery-store.js';
@@ -28,8 +29,7 @@ const MAX_WAITING = 2_000;
 @Injectable()
 export class DeliveryRecorder {
   private readonly logger = new Logger('WebhookDeliveryRecorder');
-  private waiting: Array<{ record: DeliveryRecord; done: (error?: unknown) => void }> = [];
-  private writing: Promise<void> | null = null;
+  private readonly commits = new GroupCommit<DeliveryRecord>((batch) => this.write(batch), { maxWeight: MAX_BATCH });
 
   constructor(
     private readonly store: DeliveryStore,
@@ -40,10 +40,7 @@ export class DeliveryRecorder {
 
   /** Resolves once the record is committed (rejects if the database stayed away through the retries). */
   record(record: DeliveryRecord): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ record, done: (error) => (error ? reject(error) : resolve()) });
-      this.writing ??= this.writeAll();
-    });
+    return this.commits.submit(record);
   }
 
   /**
@@ -51,40 +48,31 @@ export class DeliveryRecorder {
    * next delivery), but when the database falls behind they wait here, so memory stays bounded.
    */
   async ready(): Promise<void> {
-    while (this.waiting.length >= MAX_WAITING && this.writing) await this.writing;
+    while (this.commits.size >= MAX_WAITING) await this.commits.settled();
   }
 
   /** Waits until everything handed in so far is written. */
-  async drain(): Promise<void> {
-    while (this.writing) await this.writing;
+  drain(): Promise<void> {
+    return this.commits.drain();
   }
 
-  private async writeAll(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve)); // let outcomes finishing in this turn join
+  private async write(batch: Array<GroupMember<DeliveryRecord, void>>): Promise<void> {
+    const records = batch.map((member) => member.item);
     try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        const records = batch.map((entry) => entry.record);
-        try {
-          await retryTransient(() => this.store.apply(records));
-        } catch (error) {
-          this.logger.error(`Could not record ${records.length} outcomes (${(error as Error).message}); their leases will expire and they will be retried`);
-          batch.forEach((entry) => entry.done(error));
-          continue;
-        }
-        batch.forEach((entry) => entry.done());
-        await this.afterCommit(records);
-      }
-    } finally {
-      this.writing = null;
+      await retryTransient(() => this.store.apply(records));
+    } catch (error) {
+      this.logger.error(`Could not record ${records.length} outcomes (${(error as Error).message}); their leases will expire and they will be retried`);
+      throw error;
     }
+    batch.forEach((member) => member.resolve());
+    await this.afterCommit(records);
   }
 
   private async afterCommit(records: DeliveryRecord[]): Promise<void> {
     const retries = records
       .filter((r) => r.retryInMs !== undefined)
       .map((r) => ({ id: r.delivery.id, owner: r.ownerId ?? undefined, delayMs: r.retryInMs! }));
-    await this.queue.enqueueEachCommitted(retries);
+    await this.queue.enqueue(retries);
     for (const { delivery, change, ownerId } of records) {
       if (change.status !== 'failed' || ownerId === null) continue;
       this.hooks.notify('onDeliveryFailed', {

@@ -5,7 +5,9 @@ import { withinDeadline } from '../utils/deadline.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { DeliveryDispatcher } from '../dispatch/delivery-dispatcher.js';
 import { DeliveryQueue, type DeliveryJob } from '../dispatch/delivery-queue.js';
+import type { OwnedDeliveries } from '../dispatch/owned-deliveries.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from '../store/delivery-store.js';
 import { DeliveryProcessor, type EndpointResponse } from './delivery-attempt.js';
@@ -53,7 +55,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly sender: WebhookSender,
     private readonly recorder: DeliveryRecorder,
     private readonly redis: RedisConnectionMonitor,
+    dispatcher: DeliveryDispatcher,
   ) {
+    dispatcher.attachLocalWorker(this);
     this.slots = new FairSlots(options.delivery.concurrency);
     this.room = new WaitingRoom(2 * options.delivery.concurrency);
     setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
@@ -92,47 +96,57 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const owner = typeof job.owner === 'string' ? job.owner : undefined;
     if (!(await this.room.admit(owner ?? '', ids.length, ROOM_PATIENCE_MS))) {
       // Taken between shutdown and the queue closing: put it back for the other workers.
-      if (this.stopping) await this.queue.enqueueEachCommitted(ids.map((id) => ({ id, owner, delayMs: 0 })));
+      if (this.stopping) await this.queue.enqueue(ids.map((id) => ({ id, owner, delayMs: 0 })));
       else await this.queue.sendBack({ ...job, ids, owner });
       return;
     }
     try {
-      await this.claimAndStart(ids, owner ?? '');
+      await this.claimAndStart(new Map(ids.map((id) => [id, owner ?? ''])));
     } catch (error) {
       this.logger.warn(`Could not claim deliveries (${(error as Error).message}); retrying in ${DATABASE_RETRY_MS} ms`);
-      await this.queue.enqueueEachCommitted(ids.map((id) => ({ id, owner, delayMs: DATABASE_RETRY_MS })));
+      await this.queue.enqueue(ids.map((id) => ({ id, owner, delayMs: DATABASE_RETRY_MS })));
     }
   }
 
   /**
-   * Claims and starts, here and now, as many of `owner`'s committed deliveries as this worker has
-   * room for, and returns the ids it did not take (all of them if the claim fails): the caller queues
-   * those. For deliveries committed in this process outside the hand-off's own write (the caller's
-   * transaction), it saves the Redis job and its pick-up, though not the claim.
+   * Claims and starts, here and now, as many of these committed deliveries as each owner has room
+   * for here, and returns the rest (all of them if the claim fails) for the queue. For deliveries
+   * committed in this process outside the hand-off's own write (the caller's transaction, a manual
+   * retry), it saves the Redis job and its pick-up, though not the claim.
    */
-  async takeCommitted(owner: string, ids: readonly string[]): Promise<string[]> {
-    const room = this.roomFor(owner, ids.length);
-    if (room === 0) return [...ids];
+  async claimCommitted(deliveries: readonly OwnedDeliveries[]): Promise<OwnedDeliveries[]> {
+    const taken = new Map<string, string>();
+    const rest: OwnedDeliveries[] = [];
+    for (const { owner, ids } of deliveries) {
+      const room = this.roomFor(owner, ids.length);
+      for (const id of ids.slice(0, room)) taken.set(id, owner);
+      if (room < ids.length) rest.push({ owner, ids: ids.slice(room) });
+    }
+    if (taken.size === 0) return rest;
     try {
-      await this.claimAndStart(ids.slice(0, room), owner);
-      return ids.slice(room);
+      await this.claimAndStart(taken);
+      return rest;
     } catch (error) {
       this.logger.warn(`Could not claim deliveries just committed (${(error as Error).message}); queueing them for any worker`);
-      return [...ids];
+      return [...deliveries];
     }
   }
 
-  /** Claims `ids`, already counted in `owner`'s room, and starts what it got; the room is given back for the rest. */
-  private async claimAndStart(ids: string[], owner: string): Promise<void> {
+  /** Claims the deliveries (id → owner), already counted in their owners' rooms, and starts what it got; room is given back for the rest. */
+  private async claimAndStart(owners: ReadonlyMap<string, string>): Promise<void> {
     let claimed: ClaimedDelivery[];
     try {
-      claimed = await this.store.claim(ids, this.leaseMs);
+      claimed = await this.store.claim([...owners.keys()], this.leaseMs);
     } catch (error) {
-      this.room.leave(owner, ids.length);
+      for (const owner of owners.values()) this.room.leave(owner);
       throw error;
     }
-    this.room.leave(owner, ids.length - claimed.length);
-    for (const item of claimed) this.start(item, owner);
+    const unclaimed = new Map(owners);
+    for (const item of claimed) {
+      unclaimed.delete(item.delivery.id);
+      this.start(item, owners.get(item.delivery.id)!);
+    }
+    for (const owner of unclaimed.values()) this.room.leave(owner);
   }
 
   reserve(owner: string, count: number): LocalLease | null {

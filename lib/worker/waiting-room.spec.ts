@@ -51,4 +51,19 @@ describe('WaitingRoom', () => {
     expect(await waiting).toBe(false);
     expect(room.grant('other', 1)).toBe(0);
   });
+
+  it('lets an owner hold at most one job slot waiting while other owners were seen lately', async () => {
+    let now = 0;
+    const room = new WaitingRoom(100, 60_000, () => now);
+    room.grant('quiet', 1);
+    room.leave('quiet', 1);
+    room.grant('noisy', 100);
+    const first = room.admit('noisy', 50, 10_000);
+    expect(await room.admit('noisy', 50, 10_000)).toBe(false); // sent back at once
+    now += 60_001; // nobody else for a minute: a single owner's jobs may all wait again
+    const third = room.admit('noisy', 50, 10_000);
+    room.leave('noisy', 60);
+    expect(await first).toBe(true);
+    expect(await third).toBe(true);
+  });
 });

@@ -16,8 +16,16 @@ export class WaitingRoom {
   private readonly byOwner = new Map<string, number>();
   private waiters: Waiter[] = [];
   private closed = false;
+  private lastOwner: string | null = null;
+  /** When a batch of one owner came right after another owner's. */
+  private mixedAt = -Infinity;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** How long the room counts as shared after two owners' batches came one after the other. */
+    private readonly sharedForMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Deliveries waiting now, all owners together. */
   get size(): number {
@@ -27,6 +35,7 @@ export class WaitingRoom {
   /** Counts in up to `count` of `owner`'s deliveries, as many as fit now, and returns how many did. */
   grant(owner: string, count: number): number {
     if (this.closed) return 0;
+    this.see(owner);
     const granted = Math.max(0, Math.min(count, this.share(owner) - this.held(owner), 2 * this.capacity - this.total));
     if (granted > 0) this.add(owner, granted);
     return granted;
@@ -39,11 +48,15 @@ export class WaitingRoom {
    */
   admit(owner: string, count: number, patienceMs: number): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
+    this.see(owner);
     if (this.fits(owner)) {
       this.add(owner, count);
       return Promise.resolve(true);
     }
     if (this.othersWaiting(owner)) return Promise.resolve(false);
+    // While the room is shared, one owner's batches may hold at most one of the worker's job slots
+    // waiting: the others go back at once, so the next owner's job is taken without delay.
+    if (this.shared && this.waiters.some((waiter) => waiter.owner === owner)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         owner,
@@ -73,6 +86,16 @@ export class WaitingRoom {
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter.admit(false);
+  }
+
+  private see(owner: string): void {
+    if (owner === this.lastOwner) return;
+    if (this.lastOwner !== null) this.mixedAt = this.now();
+    this.lastOwner = owner;
+  }
+
+  private get shared(): boolean {
+    return this.now() - this.mixedAt < this.sharedForMs;
   }
 
   private wake(): void {
