@@ -35,7 +35,8 @@ export const flakyEndpointsScenario: Scenario = async (context) => {
       const acks = ENDPOINTS.map((endpoint) => awaitAcks(receiver, `/${endpoint.kind}/p8`, events, deadlineSeconds * 1_000));
       const bursts: EmitRun[] = [];
       for (const endpoint of ENDPOINTS) {
-        bursts.push(await stack.emitter.request<EmitRun>('burst', { ownerId: endpoint.ownerId, events, batch: config.emitBatch, bodyBytes: config.bodyBytes }));
+        const burst = { ownerId: endpoint.ownerId, events, batch: config.emitBatch, bodyBytes: config.bodyBytes };
+        bursts.push(await stack.emitter.request<EmitRun>('burst', burst));
       }
       const startAt = bursts[0].startAt;
       const acked = await Promise.all(acks);
@@ -69,9 +70,25 @@ export const flakyEndpointsScenario: Scenario = async (context) => {
           unit: 's',
           target: { op: '<=', value: 60 },
         },
-        ...perEndpoint.map((e): Figure => ({ id: 'P8', label: `  endpoint ${e.label}: all ${events} acked (info)`, value: e.seconds, unit: 's' })),
-        ...perEndpoint.map((e): Figure => ({ id: 'P8', label: `  requests at the endpoint ${e.label} (info)`, value: e.requests, unit: 'requests' })),
-        { id: 'P8', label: `  delivery rows succeeded in the database (of ${expected})`, value: succeeded, unit: 'rows', target: { op: '>=', value: expected } },
+        ...perEndpoint.map((e): Figure => ({
+          id: 'P8',
+          label: `  endpoint ${e.label}: all ${events} acked (info)`,
+          value: e.seconds,
+          unit: 's',
+        })),
+        ...perEndpoint.map((e): Figure => ({
+          id: 'P8',
+          label: `  requests at the endpoint ${e.label} (info)`,
+          value: e.requests,
+          unit: 'requests',
+        })),
+        {
+          id: 'P8',
+          label: `  delivery rows succeeded in the database (of ${expected})`,
+          value: succeeded,
+          unit: 'rows',
+          target: { op: '>=', value: expected },
+        },
       ];
       return {
         id: 'P8',

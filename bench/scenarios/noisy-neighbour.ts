@@ -44,7 +44,13 @@ export const noisyNeighbourScenario: Scenario = async (context) => {
     figures.push(
       { id: 'P9', label: `${deployment.name}: quiet owner H, emit → receiver p50 (info)`, value: run.quiet.p50, unit: 'ms' },
       { id: 'P9', label: `  H, emit → receiver p99`, value: run.quiet.p99, unit: 'ms', target: { op: '<=', value: 1_000 } },
-      { id: 'P9', label: `  H events delivered (of ${run.quiet.emitted} emitted)`, value: run.quiet.delivered, unit: 'events', target: { op: '>=', value: run.quiet.emitted } },
+      {
+        id: 'P9',
+        label: `  H events delivered (of ${run.quiet.emitted} emitted)`,
+        value: run.quiet.delivered,
+        unit: 'events',
+        target: { op: '>=', value: run.quiet.emitted },
+      },
       { id: 'P9', label: `  noisy owner F, requests/s at its endpoints (info)`, value: run.noisy.requestsPerSecond, unit: 'requests/s' },
     );
   }
@@ -80,7 +86,8 @@ async function measure(context: ScenarioContext, label: string, topology: StackO
       });
       quiet.catch(() => undefined);
       await sleep(leadMs);
-      const noisy = await stack.emitter.request<EmitRun>('throughput', { ownerId: NOISY, mode: 'emit', count: noisyEvents, callers: 1, bodyBytes: config.bodyBytes });
+      const burst = { ownerId: NOISY, mode: 'emit', count: noisyEvents, callers: 1, bodyBytes: config.bodyBytes };
+      const noisy = await stack.emitter.request<EmitRun>('throughput', burst);
       const paced = await quiet;
       const acked = await acks;
       const noisyStats = await receiver.request<GroupStats>('stats', { group: noisyGroup });

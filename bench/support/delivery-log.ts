@@ -53,7 +53,8 @@ export async function ownerDeliveryLog(schema: BenchSchema, ownerId: string): Pr
       [ownerId],
     ),
   ]);
-  const record = (rows: Array<{ key: string | number; n: string }>) => Object.fromEntries(rows.map((row) => [String(row.key), Number(row.n)]));
+  const record = (rows: Array<{ key: string | number; n: string }>) =>
+    Object.fromEntries(rows.map((row) => [String(row.key), Number(row.n)]));
   const attemptsByOutcome = record(outcomes);
   return {
     ownerId,
@@ -67,7 +68,8 @@ export async function ownerDeliveryLog(schema: BenchSchema, ownerId: string): Pr
 /** The owner's `limit` deliveries that were open longest (row created → completed, or → now), with their attempts. */
 export async function slowestDeliveries(schema: BenchSchema, ownerId: string, limit: number): Promise<DeliveryTrace[]> {
   const s = `"${schema.name}"`;
-  const rows: Array<{ id: string; url: string; status: string; attempt_count: number; created_at: string; open_ms: string }> = await schema.dataSource.query(
+  type Row = { id: string; url: string; status: string; attempt_count: number; created_at: string; open_ms: string };
+  const rows: Row[] = await schema.dataSource.query(
     `SELECT d.id, e.url, d.status, d.attempt_count, d.created_at,
             coalesce(d.completed_at, (extract(epoch from clock_timestamp()) * 1000)::bigint) - d.created_at AS open_ms
      FROM ${s}.webhook_deliveries d JOIN ${s}.webhook_endpoints e ON e.id = d.endpoint_id
@@ -75,12 +77,12 @@ export async function slowestDeliveries(schema: BenchSchema, ownerId: string, li
     [ownerId, limit],
   );
   if (rows.length === 0) return [];
-  const attempts: Array<{ delivery_id: string; attempt: number; started_at: string; duration_ms: number; status_code: number | null; error: string | null }> =
-    await schema.dataSource.query(
-      `SELECT delivery_id, attempt, started_at, duration_ms, status_code, error FROM ${s}.webhook_delivery_attempts
-       WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt`,
-      [rows.map((row) => row.id)],
-    );
+  type AttemptRow = { delivery_id: string; attempt: number; started_at: string; duration_ms: number; status_code: number | null };
+  const attempts: Array<AttemptRow & { error: string | null }> = await schema.dataSource.query(
+    `SELECT delivery_id, attempt, started_at, duration_ms, status_code, error FROM ${s}.webhook_delivery_attempts
+     WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt`,
+    [rows.map((row) => row.id)],
+  );
   return rows.map((row) => ({
     id: row.id,
     url: new URL(row.url).pathname,
