@@ -4,6 +4,7 @@ import type { Figure } from '../report.js';
 import type { GroupStats } from '../receiver.js';
 import { sleep } from '../support/clock.js';
 import { ownerDeliveryLog, slowestDeliveries } from '../support/delivery-log.js';
+import { redis } from '../support/infra.js';
 import { percentile } from '../support/stats.js';
 import { awaitAcks, withStack, type StackOptions } from '../support/stack.js';
 import { paths, perSecond, type Scenario, type ScenarioContext } from './common.js';
@@ -75,6 +76,9 @@ async function measure(context: ScenarioContext, label: string, topology: StackO
     await stack.createEndpoints(QUIET, [`${quietGroup}/0`]);
     await stack.warmUp();
     await receiver.request('reset', { latency: true });
+    // Bull's job counter moves whenever a job is added: queued deliveries, deferrals, and jobs sent back for want of room.
+    const jobCounter = `bull:${stack.queueName}:id`;
+    const jobsBefore = Number((await redis().get(jobCounter)) ?? 0);
     try {
       const acks = awaitAcks(receiver, quietGroup, quietEvents, (quietSeconds + graceSeconds) * 1_000);
       const quiet = stack.emitter.request<PacedRun>('paced', {
@@ -91,6 +95,7 @@ async function measure(context: ScenarioContext, label: string, topology: StackO
       const paced = await quiet;
       const acked = await acks;
       const noisyStats = await receiver.request<GroupStats>('stats', { group: noisyGroup });
+      const redisJobsAdded = Number((await redis().get(jobCounter)) ?? 0) - jobsBefore;
       const { seqs, latencies } = await receiver.request<{ seqs: number[]; latencies: number[] }>('latencies', { group: quietGroup });
       // Events due once F's burst had begun: what the storm could delay.
       const firstDuringStorm = Math.ceil((noisy.startAt - paced.startAt) / quietIntervalMs);
@@ -122,6 +127,8 @@ async function measure(context: ScenarioContext, label: string, topology: StackO
           requestsPerSecond: noisyStats.requests === 0 ? 0 : perSecond(noisyStats.requests, noisy.startAt, noisyStats.lastRequestAt),
           deliveries: await ownerDeliveryLog(stack.schema, NOISY),
         },
+        /** Bull jobs added in the window, both owners: new deliveries (up to 50 a job), deferrals, jobs sent back. */
+        redisJobsAdded,
       };
     } finally {
       await receiver.request('reset'); // lets go of the hung sockets
