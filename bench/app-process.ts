@@ -30,6 +30,10 @@ export interface AppSettings {
   queueName: string;
   concurrency: number;
   timeoutMs?: number;
+  /** `retry.schedule`; the module's default when absent. */
+  retrySchedule?: number[];
+  /** `maxEndpointsPerOwner`, for scenarios that register more endpoints per owner than the default allows. */
+  maxEndpointsPerOwner?: number;
   /** Count SQL statements (TypeORM logger); used by the profile pass only. */
   countQueries?: boolean;
   /** Sample memory every this many ms from process start (before Nest boots) until `stopSampling`. */
@@ -83,6 +87,8 @@ if (settings.sampleMs) startSampling(settings.sampleMs);
       processor: settings.role !== 'emitter',
       security: { allowHttp: true, allowPrivateNetworks: true },
       delivery: { concurrency: settings.concurrency, ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}) },
+      ...(settings.retrySchedule ? { retry: { schedule: settings.retrySchedule } } : {}),
+      ...(settings.maxEndpointsPerOwner ? { maxEndpointsPerOwner: settings.maxEndpointsPerOwner } : {}),
     }),
   ],
 })
@@ -125,9 +131,25 @@ async function main(): Promise<void> {
       /**
        * Open-loop load: one `emit` every 1/rate s on schedule, whether or not earlier ones have
        * resolved, so a slow emit shows up as latency instead of silently lowering the rate. With
-       * `transactional`, each emit runs in a transaction of its own (`{ manager }`).
+       * `transactional`, each emit runs in a transaction of its own (`{ manager }`). With
+       * `stampScheduled`, `data.t` is the time the emit was due rather than when the call was made, so
+       * an emitting process too busy to keep its schedule shows up as latency too.
        */
-      paced: async ({ ownerId, rate, count, bodyBytes, transactional = false }: { ownerId: string; rate: number; count: number; bodyBytes: number; transactional?: boolean }) => {
+      paced: async ({
+        ownerId,
+        rate,
+        count,
+        bodyBytes,
+        transactional = false,
+        stampScheduled = false,
+      }: {
+        ownerId: string;
+        rate: number;
+        count: number;
+        bodyBytes: number;
+        transactional?: boolean;
+        stampScheduled?: boolean;
+      }) => {
         const padding = pad(bodyBytes);
         const emitMs: number[] = [];
         const running = new Set<Promise<unknown>>();
@@ -139,7 +161,7 @@ async function main(): Promise<void> {
           const wait = due - wallNow();
           if (wait > 1) await sleep(wait);
           const t = wallNow();
-          const data = eventData(seq, t, padding);
+          const data = eventData(seq, stampScheduled ? due : t, padding);
           // Transactional: each emit in a transaction of its own, as a host writing its row and the event together.
           const emit = transactional
             ? dataSource!.transaction((manager) => publisher.emit(BENCH_EVENT_TYPE, data, { ownerId, manager }))

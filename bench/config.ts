@@ -41,6 +41,30 @@ export const config = {
   },
   p6: { endpoints: 10, deliveries: scaled('BENCH_P6_DELIVERIES', 100_000, 10_000), rssSampleMs: 250 },
   p7: { workers: 2 },
+  p8: {
+    /** Events to each of the three flaky endpoints. */
+    eventsPerEndpoint: scaled('BENCH_P8_EVENTS', 300, 50),
+    /** Share of requests each endpoint fails, drawn from a seeded PRNG in the receiver. */
+    failureRate: 0.3,
+    seed: 'p8',
+    timeoutMs: 500,
+    retrySchedule: Array<number>(12).fill(150),
+    /** How long to wait for every delivery before reporting what arrived. */
+    deadlineSeconds: 180,
+  },
+  p9: {
+    /** The noisy owner's endpoints, none of which ever answers; each of its events goes to all of them. */
+    noisyEndpoints: scaled('BENCH_P9_ENDPOINTS', 1_000, 200),
+    noisyEvents: 10,
+    timeoutMs: 2_000,
+    /** The quiet owner emits one event every `quietIntervalMs` for `quietSeconds`. */
+    quietIntervalMs: 250,
+    quietSeconds: scaled('BENCH_P9_SECONDS', 20, 8),
+    /** The quiet owner is already emitting this long when the noisy owner's burst starts. */
+    leadMs: 1_000,
+    /** How long after its last emit the quiet owner's deliveries may still arrive before they count as lost. */
+    graceSeconds: 10,
+  },
 };
 
 export type BenchConfig = typeof config;

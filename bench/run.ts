@@ -8,6 +8,8 @@ import { emitScenario } from './scenarios/emit.js';
 import { fanOutScenario } from './scenarios/fan-out.js';
 import { isolationScenario } from './scenarios/isolation.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { flakyEndpointsScenario } from './scenarios/flaky-endpoints.js';
+import { noisyNeighbourScenario } from './scenarios/noisy-neighbour.js';
 import { timed, type Scenario, type ScenarioContext } from './scenarios/common.js';
 import { runProfile } from './profile.js';
 import { wallNow } from './support/clock.js';
@@ -29,6 +31,8 @@ const SCENARIOS: Array<{ id: string; title: string; run: Scenario; needsLimit: b
   { id: 'P4', title: 'fan-out', run: fanOutScenario, needsLimit: true },
   { id: 'P5', title: 'isolation', run: isolationScenario, needsLimit: true },
   { id: 'P6', title: 'memory', run: memoryScenario, needsLimit: true },
+  { id: 'P8', title: 'flaky endpoints', run: flakyEndpointsScenario, needsLimit: false },
+  { id: 'P9', title: 'noisy neighbour', run: noisyNeighbourScenario, needsLimit: false },
   { id: 'L2', title: 'limit again', run: limitScenario('L2'), needsLimit: false },
 ];
 

@@ -9,7 +9,7 @@ const OWNER = 'fan-out';
 /** P4: one event to `endpoints` endpoints of one owner; time from `emit` to the last acknowledgement. */
 export const fanOutScenario: Scenario = async (context) => {
   const { endpoints, repeats } = config.p4;
-  return withStack(context.receiver, 'P4', { workers: 1 }, async (stack) => {
+  return withStack(context.receiver, 'P4', { workers: 1, maxEndpointsPerOwner: endpoints }, async (stack) => {
     await stack.createEndpoints(OWNER, paths('p4', endpoints));
     await stack.warmUp();
     const runs: Array<{ secondsToLastAck: number; secondsToAllRowsSucceeded: number | null; duplicates: number }> = [];

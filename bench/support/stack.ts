@@ -32,6 +32,8 @@ export interface StackOptions {
   /** The emitting process delivers too (`processor: true`, the module's default deployment). */
   emitterDelivers?: boolean;
   timeoutMs?: number;
+  retrySchedule?: number[];
+  maxEndpointsPerOwner?: number;
   countQueries?: boolean;
   workerExecArgv?: (index: number) => string[];
   emitterExecArgv?: string[];
@@ -82,6 +84,8 @@ export class Stack {
       queueName: this.queueName,
       concurrency: config.concurrency,
       timeoutMs: this.options.timeoutMs,
+      retrySchedule: this.options.retrySchedule,
+      maxEndpointsPerOwner: this.options.maxEndpointsPerOwner,
       countQueries: this.options.countQueries,
     };
   }
