@@ -3,6 +3,8 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventCatalog } from './emit/event-catalog.js';
 import { RedisConnectionMonitor } from './redis/redis-connection-monitor.js';
+import { dialectFor } from './store/dialects/dialect-for.js';
+import { SqlDialect } from './store/dialects/sql-dialect.js';
 import { WriteTransactions } from './store/write-transactions.js';
 import { OperationalHooks } from './worker/operational-hooks.js';
 import { WebhookDeliveryService } from './management/webhook-delivery.service.js';
@@ -31,7 +33,7 @@ import { DeliveryReconciler } from './maintenance/delivery-reconciler.js';
 import { RetentionPurger } from './maintenance/retention-purger.js';
 import { bullRootConfigCheck, hostDataSourceProvider } from './config/host-dependencies.js';
 import { EndpointSecrets } from './security/endpoint-secrets.js';
-import { WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
+import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
 import { WebhooksOptionsError } from './webhooks.errors.js';
 
 /**
@@ -91,6 +93,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     { provide: WEBHOOKS_QUEUE, useExisting: getQueueToken(shape.queueName) },
     RedisConnectionMonitor,
     { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
+    { provide: SqlDialect, inject: [WEBHOOKS_DATA_SOURCE], useFactory: dialectFor },
     WriteTransactions,
     OperationalHooks,
     DeliveryQueue,

@@ -1,4 +1,5 @@
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from '../lib/index.js';
+import { SqlDialect } from '../lib/store/dialects/sql-dialect.js';
 import { WriteTransactions } from '../lib/store/write-transactions.js';
 import { DeliveryStore, type ClaimedDelivery, type DeliveryUpdate } from '../lib/store/delivery-store.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
@@ -16,7 +17,7 @@ describe('DeliveryStore', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ webhooks: { processor: false } });
-    store = new DeliveryStore(t.dataSource, t.app.get(WriteTransactions)); // the store is only provided with the processor
+    store = new DeliveryStore(t.dataSource, t.app.get(SqlDialect), t.app.get(WriteTransactions)); // the store is only provided with the processor
   });
 
   afterAll(() => t.close());

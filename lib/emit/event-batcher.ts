@@ -86,7 +86,7 @@ export class EventBatcher {
     let written: WrittenEvents;
     try {
       written =
-        (await this.writer.writeOnPostgres(this.dataSource, events, handoff)) ??
+        (await this.writer.writeInOneStatement(this.dataSource, events, handoff)) ??
         (await this.transactions.run((manager) => this.writer.write(manager, events, handoff)));
     } catch (error) {
       handoff?.cancel();

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { matchesEventType } from './event-catalog.js';
-import { MAX_PARAMETERS, rawBoolean, SqlWriter } from '../store/sql-writer.js';
+import { SqlDialect } from '../store/dialects/sql-dialect.js';
+import { rawBoolean } from '../store/sql-writer.js';
 import { ENDPOINT_SNAPSHOT_COLUMNS, endpointSnapshot, type RawValue } from '../store/endpoint-snapshot.js';
 import type { LocalHandoff } from '../dispatch/local-handoff.js';
 import { groupByOwner, type OwnedDeliveries } from '../dispatch/owned-deliveries.js';
@@ -34,6 +35,8 @@ export interface WrittenEvents {
  */
 @Injectable()
 export class EventWriter {
+  constructor(private readonly dialect: SqlDialect) {}
+
   async write(manager: EntityManager, events: PreparedEvent[], handoff?: LocalHandoff): Promise<WrittenEvents> {
     const existing = await this.findByIdempotencyKey(manager, events);
     const eventIds: string[] = [];
@@ -49,33 +52,38 @@ export class EventWriter {
     }
     if (fresh.length === 0) return { eventIds, pending: [] };
 
-    const sql = new SqlWriter(manager.connection);
-    const deliveries = await this.fanOut(manager, sql, fresh, handoff);
-    await insertAll(manager, sql, fresh, deliveries);
+    const deliveries = await this.fanOut(manager, fresh, handoff);
+    await this.insertAll(manager, fresh, deliveries);
     return { eventIds, pending: pendingByOwner(fresh, deliveries) };
   }
 
   /**
-   * The same write on PostgreSQL without a caller's transaction: a data-modifying WITH inserts the
-   * events and their deliveries atomically in one statement, two round trips (endpoints, then the
-   * insert) instead of five; a group too large for one statement gets one transaction, with the
-   * endpoints already read. Null when it does not apply: another database, or idempotency keys (they
-   * need the read-then-write of `write`).
+   * The same write without a caller's transaction, where the dialect can insert the events and their
+   * deliveries atomically in one statement (PostgreSQL): two round trips (endpoints, then the insert)
+   * instead of five; a group too large for one statement gets one transaction, with the endpoints
+   * already read. Null when it does not apply: another database, or idempotency keys (they need the
+   * read-then-write of `write`).
    */
-  async writeOnPostgres(dataSource: DataSource, events: PreparedEvent[], handoff?: LocalHandoff): Promise<WrittenEvents | null> {
-    if (dataSource.options.type !== 'postgres' || events.some((event) => event.idempotencyKey !== null)) return null;
-    const sql = new SqlWriter(dataSource);
-    const deliveries = await this.fanOut(dataSource.manager, sql, events, handoff);
+  async writeInOneStatement(dataSource: DataSource, events: PreparedEvent[], handoff?: LocalHandoff): Promise<WrittenEvents | null> {
+    if (!this.dialect.combinesInserts || events.some((event) => event.idempotencyKey !== null)) return null;
+    const sql = this.dialect.sql;
+    const deliveries = await this.fanOut(dataSource.manager, events, handoff);
     const parameterCount = events.length * sql.columnCount(WebhookEventEntity) + deliveries.length * sql.columnCount(WebhookDeliveryEntity);
-    if (parameterCount > MAX_PARAMETERS) {
-      await dataSource.transaction((manager) => insertAll(manager, sql, events, deliveries));
+    if (parameterCount > this.dialect.maxParameters) {
+      await dataSource.transaction((manager) => this.insertAll(manager, events, deliveries));
     } else {
       const parameters = sql.parameters();
       const insertEvents = sql.insertStatement(WebhookEventEntity, events, parameters);
-      const statement = deliveries.length === 0 ? insertEvents : `WITH written AS (${insertEvents}) ${sql.insertStatement(WebhookDeliveryEntity, deliveries, parameters)}`;
+      const statement =
+        deliveries.length === 0 ? insertEvents : this.dialect.combineInserts(insertEvents, sql.insertStatement(WebhookDeliveryEntity, deliveries, parameters));
       await dataSource.query(statement, parameters.values);
     }
     return { eventIds: events.map((event) => event.id), pending: pendingByOwner(events, deliveries) };
+  }
+
+  private async insertAll(manager: EntityManager, events: PreparedEvent[], deliveries: WebhookDeliveryEntity[]): Promise<void> {
+    await this.dialect.insert(manager, WebhookEventEntity, events);
+    await this.dialect.insert(manager, WebhookDeliveryEntity, deliveries);
   }
 
   /** Event ids already stored under the events' idempotency keys, per owner, then per key. */
@@ -99,8 +107,8 @@ export class EventWriter {
     return found;
   }
 
-  private async fanOut(manager: EntityManager, sql: SqlWriter, events: PreparedEvent[], handoff?: LocalHandoff): Promise<WebhookDeliveryEntity[]> {
-    const endpoints = await this.subscribers(manager, sql, [...new Set(events.map((e) => e.ownerId))], handoff !== undefined);
+  private async fanOut(manager: EntityManager, events: PreparedEvent[], handoff?: LocalHandoff): Promise<WebhookDeliveryEntity[]> {
+    const endpoints = await this.subscribers(manager, [...new Set(events.map((e) => e.ownerId))], handoff !== undefined);
     const deliveries: WebhookDeliveryEntity[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
@@ -128,7 +136,8 @@ export class EventWriter {
    * more CPU than the query (P3 `emit` went from 4,045–4,054 to 4,610–4,712 events/s, A/B bench runs).
    * With `forSending`, what sending needs is read too, for deliveries handed to a local worker.
    */
-  private async subscribers(manager: EntityManager, sql: SqlWriter, owners: string[], forSending: boolean): Promise<Subscriber[]> {
+  private async subscribers(manager: EntityManager, owners: string[], forSending: boolean): Promise<Subscriber[]> {
+    const sql = this.dialect.sql;
     const p = sql.parameters();
     const c = (name: string) => sql.column(name);
     const columns = [...new Set(['id', 'events', 'owner_id', 'enabled', ...(forSending ? ENDPOINT_SNAPSHOT_COLUMNS : [])])].map(c).join(', ');
@@ -167,11 +176,6 @@ interface Subscriber {
   events: string[];
   enabled: boolean;
   row: Record<string, RawValue>;
-}
-
-async function insertAll(manager: EntityManager, sql: SqlWriter, events: PreparedEvent[], deliveries: WebhookDeliveryEntity[]): Promise<void> {
-  await sql.insert(manager, WebhookEventEntity, events);
-  await sql.insert(manager, WebhookDeliveryEntity, deliveries);
 }
 
 function pendingByOwner(events: PreparedEvent[], deliveries: WebhookDeliveryEntity[]): OwnedDeliveries[] {

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { SqlDialect } from '../store/dialects/sql-dialect.js';
 import { EventCatalog, isValidEventTypeName } from './event-catalog.js';
 import { explainIdempotencyKey, explainOwnerId } from '../utils/host-identifiers.js';
 import { newId } from '../utils/id.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
-import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import {
   EmitFailedError,
   InvalidEmitOptionsError,
@@ -38,24 +39,21 @@ export interface EmittedEvent {
   id: string;
 }
 
-/** MySQL and MariaDB TEXT columns hold 64 KiB; the portable schema uses TEXT for the body. */
-const MYSQL_TEXT_BYTES = 65_535;
-
 /** Inject this to send webhooks: `await publisher.emit('user.created', { user_id })`. */
 @Injectable()
 export class WebhookPublisher {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
-    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly dialect: SqlDialect,
     private readonly catalog: EventCatalog,
     private readonly writer: EventWriter,
     private readonly outbox: TransactionOutbox,
     private readonly batcher: EventBatcher,
   ) {}
 
+  /** The option, lowered where the database stores less (MySQL and MariaDB keep the body in a TEXT column). */
   private get payloadLimit(): number {
-    const type = this.dataSource.options.type;
-    return type === 'mysql' || type === 'mariadb' ? Math.min(this.options.maxPayloadBytes, MYSQL_TEXT_BYTES) : this.options.maxPayloadBytes;
+    return Math.min(this.options.maxPayloadBytes, this.dialect.maxBodyBytes);
   }
 
   /** Stores the event and its deliveries, then queues them; resolves once the event is durable. */

@@ -1,8 +1,5 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
-/** Bound parameters per statement, under SQLite's and PostgreSQL's limits with room to spare. */
-export const MAX_PARAMETERS = 16_000;
-
 /** A boolean column as a raw query returns it: true/false from PostgreSQL, 1/0 from MariaDB and SQLite. */
 export function rawBoolean(value: unknown): boolean {
   return value === true || Number(value) === 1;
@@ -46,15 +43,6 @@ export class SqlWriter {
 
   column(name: string): string {
     return this.dataSource.driver.escape(name);
-  }
-
-  /** Multi-row INSERT of plain rows (property names as on the entity), chunked under parameter limits. */
-  async insert(manager: EntityManager, entity: EntityTarget<ObjectLiteral>, rows: readonly ObjectLiteral[]): Promise<void> {
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMETERS / this.columnCount(entity)));
-    for (let start = 0; start < rows.length; start += perChunk) {
-      const parameters = this.parameters();
-      await manager.query(this.insertStatement(entity, rows.slice(start, start + perChunk), parameters), parameters.values);
-    }
   }
 
   /** One multi-row INSERT statement, its values bound into `parameters`. */

@@ -1,20 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';
+import { SqlDialect } from './dialects/sql-dialect.js';
 
 /**
- * Runs the module's own write transactions. TypeORM gives SQLite a single shared connection, so two
- * overlapping `transaction()` calls would silently nest as savepoints of one another; on SQLite they
- * are therefore taken one at a time. Other databases get a pooled connection per transaction.
+ * Runs the module's own write transactions: one at a time where the dialect says they must take
+ * turns (SQLite's single shared connection), else each on a pooled connection of its own.
  */
 @Injectable()
 export class WriteTransactions {
   private readonly serial: boolean;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(@Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource) {
-    const type = dataSource.options.type;
-    this.serial = type === 'better-sqlite3' || type === 'sqlite' || type === 'capacitor' || type === 'expo' || type === 'react-native';
+  constructor(
+    @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
+    dialect: SqlDialect,
+  ) {
+    this.serial = dialect.serialTransactions;
   }
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
