@@ -3,6 +3,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventCatalog } from './emit/event-catalog.js';
 import { RedisConnectionMonitor } from './redis/redis-connection-monitor.js';
+import { RetryPolicy } from './config/retry-policy.js';
 import { dialectFor } from './store/dialects/dialect-for.js';
 import { SqlDialect } from './store/dialects/sql-dialect.js';
 import { WriteTransactions } from './store/write-transactions.js';
@@ -94,6 +95,7 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
     RedisConnectionMonitor,
     { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
     { provide: SqlDialect, inject: [WEBHOOKS_DATA_SOURCE], useFactory: dialectFor },
+    { provide: RetryPolicy, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new RetryPolicy(o) },
     WriteTransactions,
     OperationalHooks,
     DeliveryQueue,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { RetryPolicy } from '../config/retry-policy.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
 import { OwnerTraffic } from './owner-traffic.js';
@@ -36,18 +37,11 @@ const MAX_HELD_DELIVERIES = 100_000;
 /** Held deliveries handed to Redis per round trip once it is back. */
 const HELD_PER_ROUND_TRIP = 5_000;
 
-/** When Redis seems up but did not take held deliveries, the next try comes this much later. */
-const HELD_RETRY_MS = 5_000;
-
 /** At most one warning per this long about enqueues Redis did not take while it seemed up. */
 const FAILURE_WARNING_INTERVAL_MS = 30_000;
 
 /** Deliveries per 10 s up to which an owner's jobs go ahead of heavier owners' (see `OwnerTraffic`). */
 const LIGHT_OWNER_DELIVERIES = 2 * DELIVERIES_PER_JOB;
-
-/** Bounds on how long a job sent back for lack of room waits before it is tried again. */
-const FIRST_RETURN_DELAY_MS = 250;
-const MAX_RETURN_DELAY_MS = 30_000;
 
 @Injectable()
 export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -65,6 +59,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(WEBHOOKS_QUEUE) readonly queue: Queue<DeliveryJob>,
     private readonly redis: RedisConnectionMonitor,
+    private readonly policy: RetryPolicy,
   ) {
     this.redis.onUp(() => void this.queueHeld());
   }
@@ -131,7 +126,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    */
   async sendBack(job: DeliveryJob): Promise<void> {
     const returns = (job.returns ?? 0) + 1;
-    const delayMs = Math.min(MAX_RETURN_DELAY_MS, FIRST_RETURN_DELAY_MS * 2 ** Math.min(returns - 1, 16)) * (0.5 + Math.random());
+    const delayMs = this.policy.sendBackDelay(returns);
     try {
       await this.add([{ data: { ...job, returns }, delayMs, light: false }]);
     } catch {
@@ -243,7 +238,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
     this.heldRetry = setTimeout(() => {
       this.heldRetry = undefined;
       void this.queueHeld();
-    }, HELD_RETRY_MS);
+    }, this.policy.heldRetryMs);
     this.heldRetry.unref();
   }
 

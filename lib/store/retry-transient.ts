@@ -1,14 +1,16 @@
 /**
- * Retries a database write a few times with growing pauses, so a brief outage (failover, restart)
- * does not throw away the result of an HTTP attempt that already happened.
+ * Retries a database write through a brief outage (failover, restart), pausing as `pause` says after
+ * each failure (null: give up and throw), so the result of an HTTP attempt that already happened is
+ * not thrown away.
  */
-export async function retryTransient<T>(work: () => Promise<T>, attempts = 5, firstDelayMs = 200): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function retryTransient<T>(work: () => Promise<T>, pause: (failures: number) => number | null): Promise<T> {
+  for (let failures = 1; ; failures++) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** (attempt - 1)));
+      const wait = pause(failures);
+      if (wait === null) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

@@ -1,8 +1,11 @@
+import { RetryPolicy } from '../config/retry-policy.js';
 import { judgeAttempt } from './attempt-verdict.js';
 import type { SendOutcome } from './webhook-sender.js';
 
-const rules = { schedule: [1_000, 2_000], maxRetryAfterMs: 60_000 };
-const half = () => 0.5;
+const policy = (random: () => number = Math.random) =>
+  new RetryPolicy({ retry: { schedule: [1_000, 2_000], maxRetryAfterMs: 60_000 }, delivery: { circuitBreaker: { failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000 } } }, random);
+const rules = policy();
+const half = policy(() => 0.5);
 const outcome = (statusCode: number | null, retryAfterMs: number | null = null): SendOutcome => ({
   statusCode,
   retryAfterMs,
@@ -18,9 +21,9 @@ describe('judgeAttempt', () => {
 
   it('retries 3xx, 4xx, 5xx and network failures on the schedule', () => {
     for (const code of [301, 302, 400, 401, 404, 500, 502, null]) {
-      expect(judgeAttempt(outcome(code), 1, rules, half)).toEqual({ status: 'pending', retryInMs: 1_000 });
+      expect(judgeAttempt(outcome(code), 1, half)).toEqual({ status: 'pending', retryInMs: 1_000 });
     }
-    expect(judgeAttempt(outcome(500), 2, rules, half)).toEqual({ status: 'pending', retryInMs: 2_000 });
+    expect(judgeAttempt(outcome(500), 2, half)).toEqual({ status: 'pending', retryInMs: 2_000 });
   });
 
   it('fails once the schedule is exhausted', () => {
@@ -32,8 +35,8 @@ describe('judgeAttempt', () => {
   });
 
   it('honours Retry-After on 429 and 503 only, within the bound', () => {
-    expect(judgeAttempt(outcome(429, 30_000), 1, rules, half)).toEqual({ status: 'pending', retryInMs: 30_000 });
-    expect(judgeAttempt(outcome(503, 999_999), 1, rules, half)).toEqual({ status: 'pending', retryInMs: 60_000 });
-    expect(judgeAttempt(outcome(500, 30_000), 1, rules, half)).toEqual({ status: 'pending', retryInMs: 1_000 });
+    expect(judgeAttempt(outcome(429, 30_000), 1, half)).toEqual({ status: 'pending', retryInMs: 30_000 });
+    expect(judgeAttempt(outcome(503, 999_999), 1, half)).toEqual({ status: 'pending', retryInMs: 60_000 });
+    expect(judgeAttempt(outcome(500, 30_000), 1, half)).toEqual({ status: 'pending', retryInMs: 1_000 });
   });
 });

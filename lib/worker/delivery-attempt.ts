@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { LogThrottle } from '../utils/log-throttle.js';
 import type { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import { newId } from '../utils/id.js';
-import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
+import { RetryPolicy } from '../config/retry-policy.js';
 import { EndpointSecrets } from '../security/endpoint-secrets.js';
 import { hexSignature, standardSignatureHeader } from '../security/signature.js';
-import { USER_AGENT, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { USER_AGENT } from '../webhooks.constants.js';
 import { judgeAttempt } from './attempt-verdict.js';
 import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
 import type { FailedProbe } from './endpoint-gate.js';
@@ -37,7 +37,7 @@ export class DeliveryProcessor {
   private readonly refusalLog = new LogThrottle();
 
   constructor(
-    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    private readonly policy: RetryPolicy,
     private readonly sender: WebhookSender,
     private readonly secrets: EndpointSecrets,
     private readonly recorder: DeliveryRecorder,
@@ -62,7 +62,7 @@ export class DeliveryProcessor {
       const who = `endpoint ${endpoint.id} (owner ${endpoint.ownerId})`;
       this.policyLogger.warn(`${who} refused by the network policy: ${outcome.refusedHostDetail}`);
     }
-    const verdict = judgeAttempt(outcome, attempt, this.options.retry);
+    const verdict = judgeAttempt(outcome, attempt, this.policy);
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);
     const pending = verdict.status === 'pending';
@@ -107,7 +107,7 @@ export class DeliveryProcessor {
     const now = Date.now();
     const attempt = delivery.attemptCount + 1;
     const reason = `not sent: the endpoint's probe at ${new Date(probe.at).toISOString()} failed (${probe.error})`;
-    const verdict = judgeAttempt({ statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null }, attempt, this.options.retry);
+    const verdict = judgeAttempt({ statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null }, attempt, this.policy);
     const pending = verdict.status === 'pending';
     const error = truncate(verdict.status === 'failed' ? `${reason}; ${verdict.reason}` : reason);
     this.handIn({

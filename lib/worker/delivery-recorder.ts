@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { RetryPolicy } from '../config/retry-policy.js';
 import { retryTransient } from '../store/retry-transient.js';
 import { GroupCommit, type GroupMember } from '../utils/group-commit.js';
 import { OperationalHooks } from './operational-hooks.js';
@@ -36,6 +37,7 @@ export class DeliveryRecorder {
     private readonly queue: DeliveryQueue,
     private readonly health: EndpointHealth,
     private readonly hooks: OperationalHooks,
+    private readonly policy: RetryPolicy,
   ) {}
 
   /** Resolves once the record is committed (rejects if the database stayed away through the retries). */
@@ -59,7 +61,7 @@ export class DeliveryRecorder {
   private async write(batch: Array<GroupMember<DeliveryRecord, void>>): Promise<void> {
     const records = batch.map((member) => member.item);
     try {
-      await retryTransient(() => this.store.apply(records));
+      await retryTransient(() => this.store.apply(records), (failures) => this.policy.transientPause(failures));
     } catch (error) {
       this.logger.error(`Could not record ${records.length} outcomes (${(error as Error).message}); their leases will expire and they will be retried`);
       throw error;

@@ -5,13 +5,14 @@ import { withinDeadline } from '../utils/deadline.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { RetryPolicy } from '../config/retry-policy.js';
 import { DeliveryDispatcher } from '../dispatch/delivery-dispatcher.js';
 import { DeliveryQueue, type DeliveryJob } from '../dispatch/delivery-queue.js';
 import type { OwnedDeliveries } from '../dispatch/owned-deliveries.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from '../store/delivery-store.js';
 import { DeliveryProcessor, type EndpointResponse } from './delivery-attempt.js';
-import { DEFAULT_GATE_LIMITS, EndpointGate } from './endpoint-gate.js';
+import { EndpointGate, INITIAL_IN_FLIGHT } from './endpoint-gate.js';
 import { FairSlots } from './fair-slots.js';
 import { WaitingRoom } from './waiting-room.js';
 import type { LocalLease, LocalWorker } from '../dispatch/local-handoff.js';
@@ -19,12 +20,6 @@ import { WebhookSender } from './webhook-sender.js';
 
 /** Bull jobs taken at once; each only claims its batch and hands it on, so a few suffice. */
 const JOBS_AT_ONCE = 4;
-
-/** How long a job waits for room before it goes back to the queue. */
-const ROOM_PATIENCE_MS = 1_000;
-
-/** When the database cannot be reached, a job's deliveries come back after this long. */
-const DATABASE_RETRY_MS = 5_000;
 
 /**
  * Consumes delivery jobs. A job only claims its deliveries and hands them over: from then on the
@@ -56,15 +51,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly recorder: DeliveryRecorder,
     private readonly redis: RedisConnectionMonitor,
     dispatcher: DeliveryDispatcher,
+    private readonly policy: RetryPolicy,
   ) {
     dispatcher.attachLocalWorker(this);
     this.slots = new FairSlots(options.delivery.concurrency);
     this.room = new WaitingRoom(2 * options.delivery.concurrency);
     setMaxListeners(0, this.shutdown.signal); // one listener per request in flight, by design
     this.gate = new EndpointGate({
-      ...DEFAULT_GATE_LIMITS,
-      ...options.delivery.circuitBreaker,
+      ...policy.circuit,
       maxInFlight: options.delivery.perEndpointConcurrency,
+      initialInFlight: INITIAL_IN_FLIGHT,
+      maxWaitMs: policy.gateWaitMs,
+      busyDeferMs: policy.busyDeferMs,
+      stuckAfterMs: policy.stuckAfterMs,
       requestTimeoutMs: options.delivery.timeoutMs,
     });
   }
@@ -94,7 +93,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (!Array.isArray(job.ids)) return;
     const ids = job.ids.filter((id) => typeof id === 'string');
     const owner = typeof job.owner === 'string' ? job.owner : undefined;
-    if (!(await this.room.admit(owner ?? '', ids.length, ROOM_PATIENCE_MS))) {
+    if (!(await this.room.admit(owner ?? '', ids.length, this.policy.roomPatienceMs))) {
       // Taken between shutdown and the queue closing: put it back for the other workers.
       if (this.stopping) await this.queue.enqueue(ids.map((id) => ({ id, owner, delayMs: 0 })));
       else await this.queue.sendBack({ ...job, ids, owner });
@@ -103,8 +102,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     try {
       await this.claimAndStart(new Map(ids.map((id) => [id, owner ?? ''])));
     } catch (error) {
-      this.logger.warn(`Could not claim deliveries (${(error as Error).message}); retrying in ${DATABASE_RETRY_MS} ms`);
-      await this.queue.enqueue(ids.map((id) => ({ id, owner, delayMs: DATABASE_RETRY_MS })));
+      this.logger.warn(`Could not claim deliveries (${(error as Error).message}); retrying in ${this.policy.claimRetryMs} ms`);
+      await this.queue.enqueue(ids.map((id) => ({ id, owner, delayMs: this.policy.claimRetryMs })));
     }
   }
 

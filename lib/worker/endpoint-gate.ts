@@ -18,12 +18,8 @@ export interface EndpointGateLimits {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_GATE_LIMITS: Omit<EndpointGateLimits, 'maxInFlight' | 'requestTimeoutMs' | 'failuresToOpen' | 'baseBackoffMs' | 'maxBackoffMs'> = {
-  initialInFlight: 2,
-  maxWaitMs: 250,
-  busyDeferMs: 1_000,
-  stuckAfterMs: 500,
-};
+/** What a new endpoint may have in flight before it has shown it can take more. */
+export const INITIAL_IN_FLIGHT = 2;
 
 /** Closed: requests flow. Open: the endpoint is shut out until its back-off ends. Half-open: one probe may go. */
 export type CircuitMode = 'closed' | 'open' | 'half-open';

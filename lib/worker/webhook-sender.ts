@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { isGlobalAddress } from '../security/address-policy.js';
 import { guardedLookup, HostRefusedError, PrivateAddressError, type HostResolver } from '../security/guarded-lookup.js';
-import { parseRetryAfter } from './retry-policy.js';
+import { parseRetryAfter } from '../config/retry-policy.js';
 
 export interface SenderConfig {
   timeoutMs: number;

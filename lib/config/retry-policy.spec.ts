@@ -1,4 +1,4 @@
-import { nextRetryDelay, parseRetryAfter, retryDelayHonouringReceiver } from './retry-policy.js';
+import { nextRetryDelay, parseRetryAfter, retryDelayHonouringReceiver, RetryPolicy } from './retry-policy.js';
 
 describe('retry policy', () => {
   const schedule = [1_000, 60_000];
@@ -36,5 +36,31 @@ describe('retry policy', () => {
     expect(retryDelayHonouringReceiver(5_000, 60_000, 3_600_000)).toBe(60_000);
     expect(retryDelayHonouringReceiver(5_000, 0, 3_600_000)).toBe(5_000);
     expect(retryDelayHonouringReceiver(5_000, 86_400_000, 3_600_000)).toBe(3_600_000);
+  });
+});
+
+describe('RetryPolicy', () => {
+  const policy = (random: () => number) =>
+    new RetryPolicy(
+      { retry: { schedule: [1_000, 60_000], maxRetryAfterMs: 30_000 }, delivery: { circuitBreaker: { failuresToOpen: 10, baseBackoffMs: 1_000, maxBackoffMs: 60_000 } } },
+      random,
+    );
+
+  it('owns the delivery schedule, the Retry-After bound and the breaker settings from the options', () => {
+    const p = policy(() => 0.5);
+    expect([p.nextAttemptDelay(1), p.nextAttemptDelay(2), p.nextAttemptDelay(3)]).toEqual([1_000, 60_000, null]);
+    expect(p.honouringReceiver(1_000, 3_600_000)).toBe(30_000);
+    expect(p.circuit).toEqual({ failuresToOpen: 10, baseBackoffMs: 1_000, maxBackoffMs: 60_000 });
+  });
+
+  it('pauses a write through a transient failure four times, doubling, then gives up', () => {
+    const p = policy(() => 0.5);
+    expect([1, 2, 3, 4, 5].map((failures) => p.transientPause(failures))).toEqual([200, 400, 800, 1_600, null]);
+  });
+
+  it('sends a job back later each time, within ±50 %, never beyond 30 s', () => {
+    expect([1, 2, 3, 8, 50].map((returns) => policy(() => 0.5).sendBackDelay(returns))).toEqual([250, 500, 1_000, 30_000, 30_000]);
+    expect(policy(() => 0).sendBackDelay(1)).toBe(125);
+    expect(policy(() => 0.999).sendBackDelay(20)).toBeLessThan(45_000);
   });
 });
