@@ -6,6 +6,7 @@ import { RedisConnectionMonitor } from './redis/redis-connection-monitor.js';
 import { RetryPolicy } from './config/retry-policy.js';
 import { dialectFor } from './store/dialects/dialect-for.js';
 import { SqlDialect } from './store/dialects/sql-dialect.js';
+import { WebhookSigner } from './security/signatures/webhook-signer.js';
 import { WriteTransactions } from './store/write-transactions.js';
 import { OperationalHooks } from './worker/operational-hooks.js';
 import { WebhookDeliveryService } from './management/webhook-delivery.service.js';
@@ -15,7 +16,7 @@ import { DeliveryRecorder } from './worker/delivery-recorder.js';
 import { DeliveryStore } from './store/delivery-store.js';
 import { EndpointHealth } from './worker/endpoint-health.js';
 import { DeliveryWorker } from './worker/delivery-worker.js';
-import { DeliveryProcessor } from './worker/delivery-attempt.js';
+import { DeliveryAttempt } from './worker/delivery-attempt.js';
 import { WebhookSender } from './worker/webhook-sender.js';
 import { WebhookEndpointService } from './management/webhook-endpoint.service.js';
 import { WEBHOOK_ENTITIES } from './store/entities/index.js';
@@ -122,10 +123,11 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
             resolver: o.security.resolveHost,
           }),
       },
+      WebhookSigner,
       DeliveryStore,
       EndpointHealth,
       DeliveryRecorder,
-      DeliveryProcessor,
+      DeliveryAttempt,
       DeliveryWorker,
       DeliveryReconciler,
       RetentionPurger,

@@ -1,5 +1,5 @@
 import { isValidEventTypeName } from '../emit/event-catalog.js';
-import { systemResolver, type HostResolver } from '../security/guarded-lookup.js';
+import { systemResolver, type HostResolver } from '../security/ssrf-guard.js';
 import { parseEncryptionKey } from '../security/secret-cipher.js';
 import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 import { DEFAULT_PATH, DEFAULT_QUEUE_NAME } from '../webhooks.constants.js';

@@ -1,4 +1,4 @@
-import type { HostResolver } from '../security/guarded-lookup.js';
+import type { HostResolver } from '../security/ssrf-guard.js';
 import type { WebhookEventType } from '../interfaces/event-type.interface.js';
 import type { WebhooksHooks, WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 

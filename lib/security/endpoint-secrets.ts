@@ -3,7 +3,7 @@ import type { RetiredSecret, WebhookEndpointEntity } from '../store/entities/web
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { SecretCipher } from './secret-cipher.js';
-import { generateSecret } from './signature.js';
+import { generateSecret } from './webhook-secret.js';
 
 /**
  * An endpoint's signing secrets: the current one and, inside its rotation overlap, the one it

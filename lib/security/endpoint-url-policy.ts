@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { isGlobalAddress } from './address-policy.js';
+import { privateHostLiteral } from './ssrf-guard.js';
 
 export const MAX_URL_LENGTH = 2048;
 
@@ -35,16 +34,9 @@ export function explainEndpointUrl(value: unknown, rules: EndpointUrlRules): str
   if (url.username || url.password) return 'url must not contain credentials';
   if (url.hash) return 'url must not contain a fragment';
   if (!url.hostname) return 'url must name a host';
-  if (!rules.allowPrivateNetworks && isPrivateHost(url.hostname)) {
+  if (!rules.allowPrivateNetworks && privateHostLiteral(url.hostname) !== null) {
     return PRIVATE_REFUSED;
   }
   return null;
 }
 
-/** WHATWG URL parsing already turned `127.1`, `2130706433` and `0x7f000001` into dotted IPv4. */
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  return isIP(bare) !== 0 && !isGlobalAddress(bare);
-}

@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LogThrottle } from '../utils/log-throttle.js';
-import type { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import { newId } from '../utils/id.js';
 import { RetryPolicy } from '../config/retry-policy.js';
-import { EndpointSecrets } from '../security/endpoint-secrets.js';
-import { hexSignature, standardSignatureHeader } from '../security/signature.js';
-import { USER_AGENT } from '../webhooks.constants.js';
+import { WebhookSigner } from '../security/signatures/webhook-signer.js';
+import { deliveryHeaders } from './delivery-headers.js';
 import { judgeAttempt } from './attempt-verdict.js';
 import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
 import type { FailedProbe } from './endpoint-gate.js';
@@ -31,7 +29,7 @@ const MAX_ERROR_LENGTH = 1024;
  * endpoint is charged with is the time it took to answer.
  */
 @Injectable()
-export class DeliveryProcessor {
+export class DeliveryAttempt {
   private readonly policyLogger = new Logger('WebhookNetworkPolicy');
   /** One line per endpoint per minute: a refused endpoint is refused on every attempt. */
   private readonly refusalLog = new LogThrottle();
@@ -39,7 +37,7 @@ export class DeliveryProcessor {
   constructor(
     private readonly policy: RetryPolicy,
     private readonly sender: WebhookSender,
-    private readonly secrets: EndpointSecrets,
+    private readonly signer: WebhookSigner,
     private readonly recorder: DeliveryRecorder,
   ) {}
 
@@ -56,7 +54,7 @@ export class DeliveryProcessor {
     }
 
     const attempt = delivery.attemptCount + 1;
-    const outcome = await this.sender.send(endpoint.url, this.headers(delivery, endpoint, body, attempt, now), body, interrupt);
+    const outcome = await this.sender.send(endpoint.url, deliveryHeaders(delivery, attempt, this.signer.headers({ id: delivery.eventId, timestamp: Math.floor(now / 1_000), body }, endpoint, now)), body, interrupt);
     if (outcome.interrupted) return NOT_SENT;
     if (outcome.refusedHostDetail && this.refusalLog.allow(endpoint.id)) {
       const who = `endpoint ${endpoint.id} (owner ${endpoint.ownerId})`;
@@ -130,21 +128,6 @@ export class DeliveryProcessor {
     this.recorder.record(record).catch(() => undefined); // the recorder logs; the lease covers the rest
   }
 
-  private headers(delivery: LeasedDelivery, endpoint: WebhookEndpointEntity, body: string, attempt: number, now: number) {
-    const timestamp = Math.floor(now / 1_000);
-    const secrets = this.secrets.liveSecrets(endpoint, now);
-    return {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      'webhook-id': delivery.eventId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': standardSignatureHeader(secrets, delivery.eventId, timestamp, body),
-      'x-webhook-signature': hexSignature(secrets[0], body),
-      'x-webhook-event': delivery.eventType,
-      'x-webhook-delivery': delivery.id,
-      'x-webhook-attempt': String(attempt),
-    };
-  }
 }
 
 /** A change without an attempt: the endpoint was deleted or disabled, or the delivery is put off. */

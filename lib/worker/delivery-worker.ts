@@ -11,7 +11,7 @@ import { DeliveryQueue, type DeliveryJob } from '../dispatch/delivery-queue.js';
 import type { OwnedDeliveries } from '../dispatch/owned-deliveries.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, newLeaseToken, type ClaimedDelivery } from '../store/delivery-store.js';
-import { DeliveryProcessor, type EndpointResponse } from './delivery-attempt.js';
+import { DeliveryAttempt, type EndpointResponse } from './delivery-attempt.js';
 import { EndpointGate, INITIAL_IN_FLIGHT } from './endpoint-gate.js';
 import { FairSlots } from './fair-slots.js';
 import { WaitingRoom } from './waiting-room.js';
@@ -46,7 +46,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly queue: DeliveryQueue,
     private readonly store: DeliveryStore,
-    private readonly processor: DeliveryProcessor,
+    private readonly attempts: DeliveryAttempt,
     private readonly sender: WebhookSender,
     private readonly recorder: DeliveryRecorder,
     private readonly redis: RedisConnectionMonitor,
@@ -178,8 +178,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private async dispatch(item: ClaimedDelivery): Promise<void> {
     const admission = await this.gate.enter(item.delivery.endpointId, item.delivery.nextAttemptAt ?? Date.now());
     if (!admission.admitted) {
-      if (admission.failedProbe) this.processor.recordUnsent(item, admission.failedProbe);
-      else this.processor.defer(item, admission.retryAt);
+      if (admission.failedProbe) this.attempts.recordUnsent(item, admission.failedProbe);
+      else this.attempts.defer(item, admission.retryAt);
       await this.recorder.ready(); // like a finished delivery, it waits while the recorder is behind
       return;
     }
@@ -191,12 +191,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // Shutting down, or too late to finish under this lease: hand it back, due now, for any worker.
       this.slots.release(owner);
       this.gate.leave(ticket, 'none');
-      this.processor.defer(item, Date.now());
+      this.attempts.defer(item, Date.now());
       await this.recorder.ready();
       return;
     }
     this.gate.begin(ticket);
-    const running: Promise<void> = this.processor
+    const running: Promise<void> = this.attempts
       .process(item, this.shutdown.signal)
       .catch((error): EndpointResponse => {
         this.logger.error(`Delivery ${item.delivery.id} failed unexpectedly: ${(error as Error).message}`);

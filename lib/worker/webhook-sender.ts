@@ -1,7 +1,5 @@
-import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { isGlobalAddress } from '../security/address-policy.js';
-import { guardedLookup, HostRefusedError, PrivateAddressError, type HostResolver } from '../security/guarded-lookup.js';
+import { guardedLookup, HostRefusedError, PrivateAddressError, privateHostLiteral, type HostResolver } from '../security/ssrf-guard.js';
 import { parseRetryAfter } from '../config/retry-policy.js';
 
 export interface SenderConfig {
@@ -60,7 +58,7 @@ export class WebhookSender {
     if (target.protocol !== 'https:' && !(this.config.allowHttp && target.protocol === 'http:')) {
       return failure(`refused to send over ${target.protocol.replace(':', '')}: only https is allowed (security.allowHttp is off)`, 0);
     }
-    const refusal = this.config.allowPrivateNetworks ? null : refuseWithoutLookup(target.hostname);
+    const refusal = this.config.allowPrivateNetworks ? null : refusePrivateLiteral(target.hostname);
     if (refusal) return failure(refusal, 0);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.config.timeoutMs);
@@ -129,16 +127,11 @@ export class WebhookSender {
   }
 }
 
-/**
- * What the guarded lookup never sees: net.connect skips the lookup for IP literals, and `localhost`
- * names are loopback by definition (RFC 6761) whatever a resolver says.
- */
-function refuseWithoutLookup(hostname: string): string | null {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  const literal = host.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !isGlobalAddress(literal)) return new PrivateAddressError(literal, literal).message;
-  if (host === 'localhost' || host.endsWith('.localhost')) return new PrivateAddressError(host, '127.0.0.1').message;
-  return null;
+/** What the guarded lookup never sees (literals, `localhost`), refused with why: the tenant typed it. */
+function refusePrivateLiteral(hostname: string): string | null {
+  const address = privateHostLiteral(hostname);
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return address === null ? null : new PrivateAddressError(host, address).message;
 }
 
 function failure(error: string, durationMs: number): SendOutcome {

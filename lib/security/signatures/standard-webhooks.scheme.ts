@@ -1,11 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
-
-export const SECRET_PREFIX = 'whsec_';
-
-/** `whsec_` + base64 of 32 random bytes, the Standard Webhooks secret format. */
-export function generateSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString('base64');
-}
+import { createHmac } from 'node:crypto';
+import { SECRET_PREFIX } from '../webhook-secret.js';
+import type { SignatureScheme, SignedMessage } from './signature-scheme.js';
 
 /**
  * Standard Webhooks `v1` signature: HMAC-SHA256 over `id.timestamp.body`, keyed with the
@@ -22,10 +17,11 @@ export function standardSignatureHeader(secrets: readonly string[], messageId: s
   return secrets.map((secret) => standardSignature(secret, messageId, timestampSeconds, body)).join(' ');
 }
 
-/**
- * The seed guide's `x-webhook-signature`: hex HMAC-SHA256 of the raw body, keyed with the whole secret
- * string's UTF-8 bytes, exactly what its Python `verify_signature` recomputes.
- */
-export function hexSignature(secret: string, body: string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
-}
+/** Standard Webhooks: `webhook-id`, `webhook-timestamp` and a `webhook-signature` entry per live secret. */
+export const standardWebhooksScheme: SignatureScheme = {
+  headers: ({ id, timestamp, body }: SignedMessage, secrets: readonly string[]) => ({
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': standardSignatureHeader(secrets, id, timestamp, body),
+  }),
+};

@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { generateSecret, hexSignature, standardSignature, standardSignatureHeader } from './signature.js';
+import { generateSecret } from '../webhook-secret.js';
+import { hexSignature } from './body-hex.scheme.js';
+import { standardSignature, standardSignatureHeader } from './standard-webhooks.scheme.js';
+import type { EndpointSecrets } from '../endpoint-secrets.js';
+import { WebhookSigner } from './webhook-signer.js';
 
 describe('signature', () => {
   const body = '{"id":"evt_1","type":"user.created","created_at":"2026-01-01T12:00:00.000Z","data":{"n":"é"}}';
@@ -35,5 +39,20 @@ describe('signature', () => {
     const secret = 'whsec_example';
     expect(hexSignature(secret, body)).toEqual(createHmac('sha256', secret).update(body, 'utf8').digest('hex'));
     expect(hexSignature(secret, body)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('WebhookSigner', () => {
+  it('adds the headers of every scheme from the live secrets, the newest first', () => {
+    const [current, previous] = [generateSecret(), generateSecret()];
+    const secrets = { liveSecrets: () => [current, previous] } as unknown as EndpointSecrets;
+    const message = { id: 'evt_1', timestamp: 1_767_268_800, body: '{"id":"evt_1"}' };
+    const headers = new WebhookSigner(secrets).headers(message, { secret: 'sealed', retiredSecrets: null }, Date.now());
+    expect(headers).toEqual({
+      'webhook-id': 'evt_1',
+      'webhook-timestamp': '1767268800',
+      'webhook-signature': standardSignatureHeader([current, previous], 'evt_1', 1_767_268_800, message.body),
+      'x-webhook-signature': hexSignature(current, message.body),
+    });
   });
 });
