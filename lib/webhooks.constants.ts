@@ -6,6 +6,7 @@ export const USER_AGENT = `nestjs-webhooks/${PACKAGE_VERSION}`;
 export const WEBHOOKS_OPTIONS = 'nestjs-webhooks:options';
 export const WEBHOOKS_DATA_SOURCE = 'nestjs-webhooks:data-source';
 export const WEBHOOKS_QUEUE = 'nestjs-webhooks:queue';
+export const WEBHOOKS_REDIS = 'nestjs-webhooks:redis';
 
 export const DEFAULT_QUEUE_NAME = 'webhooks';
 export const DEFAULT_PATH = 'v1/webhooks';

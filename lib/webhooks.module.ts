@@ -3,6 +3,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventCatalog } from './emit/event-catalog.js';
 import { RedisConnectionMonitor } from './redis/redis-connection-monitor.js';
+import { webhooksRedisProvider } from './redis/webhooks-redis.js';
 import { RetryPolicy } from './config/retry-policy.js';
 import { dialectFor } from './store/dialects/dialect-for.js';
 import { SqlDialect } from './store/dialects/sql-dialect.js';
@@ -23,7 +24,8 @@ import { WEBHOOK_ENTITIES } from './store/entities/index.js';
 import { createWebhooksController } from './api/webhooks.controller.js';
 import { WebhooksAuthGuard } from './api/webhooks-auth.guard.js';
 import { WebhooksRateLimitGuard } from './api/webhooks-rate-limit.guard.js';
-import type { WebhooksModuleAsyncOptions, WebhooksModuleRootOptions, WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
+import type { WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
+import { ConfigurableWebhooksModule, WEBHOOKS_ASYNC_OPTIONS_TYPE, WEBHOOKS_MODULE_OPTIONS, WEBHOOKS_OPTIONS_TYPE } from './webhooks.module-definition.js';
 import { assertKnownAsyncOptions, assertKnownFactoryOptions } from './config/option-names.js';
 import { resolveWebhooksOptions } from './config/resolve-options.js';
 import type { ResolvedWebhooksOptions } from './config/resolved-options.js';
@@ -35,64 +37,73 @@ import { DeliveryReconciler } from './maintenance/delivery-reconciler.js';
 import { RetentionPurger } from './maintenance/retention-purger.js';
 import { bullRootConfigCheck, hostDataSourceProvider } from './config/host-dependencies.js';
 import { EndpointSecrets } from './security/endpoint-secrets.js';
-import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from './webhooks.constants.js';
+import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE, WEBHOOKS_REDIS } from './webhooks.constants.js';
 import { WebhooksOptionsError } from './webhooks.errors.js';
 
 /**
  * Outgoing webhooks for a Nest app. Uses the host's TypeORM data source and Bull connection; adds the
- * management API, the publisher and the delivery worker. Global, so `WebhookPublisher` can be
- * injected anywhere once the module is imported at the root.
+ * management API, the publisher and the delivery worker. Global unless `isGlobal: false`, so that
+ * `WebhookPublisher` can be injected anywhere once the module is imported at the root.
  */
 @Module({})
-export class WebhooksModule {
-  static forRoot(options: WebhooksModuleRootOptions): DynamicModule {
+export class WebhooksModule extends ConfigurableWebhooksModule {
+  /** Options are checked here, so a bad one fails the boot before anything starts. */
+  static override forRoot(options: typeof WEBHOOKS_OPTIONS_TYPE): DynamicModule {
     const resolved = resolveWebhooksOptions(options);
-    return build(resolved, { provide: WEBHOOKS_OPTIONS, useValue: resolved });
+    return build(super.forRoot(options), resolved, pickShape(options));
   }
 
-  static forRootAsync(options: WebhooksModuleAsyncOptions): DynamicModule {
-    if (typeof options?.useFactory !== 'function') {
-      throw new WebhooksOptionsError('forRootAsync needs useFactory: (...inject) => options');
+  /**
+   * Options from `useFactory`, `useClass` or `useExisting`, checked when they arrive. The shape
+   * options are fixed now, beside them: they decide the providers and routes.
+   */
+  static override forRootAsync(options: typeof WEBHOOKS_ASYNC_OPTIONS_TYPE): DynamicModule {
+    const sources = [options?.useFactory, options?.useClass, options?.useExisting].filter((source) => source !== undefined);
+    if (sources.length !== 1 || (options.useFactory !== undefined && typeof options.useFactory !== 'function')) {
+      throw new WebhooksOptionsError('forRootAsync needs exactly one of useFactory: (...inject) => options, useClass or useExisting');
     }
     assertKnownAsyncOptions(options);
-    const { imports, inject, useFactory, ...shapeOptions } = options;
-    // Shape is fixed now (it decides providers and routes); the rest is validated when the factory runs.
+    const shapeOptions = pickShape(options);
+    // The shape is checked now; `authenticate` arrives with the rest, so it is not required yet.
     const shape = resolveWebhooksOptions({ ...shapeOptions, controllers: false });
-    const withControllers = { ...shape, controllers: shapeOptions.controllers ?? true };
-    return build(
-      withControllers,
-      {
-        provide: WEBHOOKS_OPTIONS,
-        inject: inject ?? [],
-        useFactory: async (...args: unknown[]) => {
-          const fromFactory: unknown = await useFactory(...args);
-          if (fromFactory === null || typeof fromFactory !== 'object') {
-            throw new WebhooksOptionsError(`forRootAsync's useFactory must return an options object, got ${typeof fromFactory}`);
-          }
-          assertKnownFactoryOptions(fromFactory);
-          return resolveWebhooksOptions({ ...fromFactory, ...pickShape(shapeOptions) });
-        },
-      },
-      imports,
-    );
+    return build(super.forRootAsync(options), { ...shape, controllers: shapeOptions.controllers ?? true }, shapeOptions);
   }
 }
 
 function pickShape(options: WebhooksModuleShapeOptions): WebhooksModuleShapeOptions {
-  const { path, controllers, processor, dataSourceName, queueName } = options;
-  return Object.fromEntries(Object.entries({ path, controllers, processor, dataSourceName, queueName }).filter(([, value]) => value !== undefined));
+  const { path, controllers, processor, dataSourceName, queueName, isGlobal } = options;
+  const shape = { path, controllers, processor, dataSourceName, queueName, isGlobal };
+  return Object.fromEntries(Object.entries(shape).filter(([, value]) => value !== undefined));
 }
 
-function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+/** The resolved options, from what `forRoot` or the async source supplied and the shape options beside it. */
+function resolvedOptionsProvider(shapeOptions: WebhooksModuleShapeOptions): Provider {
+  return {
+    provide: WEBHOOKS_OPTIONS,
+    inject: [WEBHOOKS_MODULE_OPTIONS],
+    useFactory: (supplied: unknown) => {
+      if (supplied === null || typeof supplied !== 'object') {
+        throw new WebhooksOptionsError(`forRootAsync's options source must return an options object, got ${supplied === null ? 'null' : typeof supplied}`);
+      }
+      assertKnownFactoryOptions(supplied);
+      return resolveWebhooksOptions({ ...supplied, ...shapeOptions });
+    },
+  };
+}
+
+/** The module around what the builder made (the raw options provider, the async imports). */
+function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeOptions: WebhooksModuleShapeOptions): DynamicModule {
   // Called for its effect only: it lists the entities for the host's `autoLoadEntities`. The module it
   // returns is not imported: nothing here injects its repositories, and without the host's data source
   // their resolution error would hide the clearer one from `hostDataSourceProvider`.
   TypeOrmModule.forFeature(WEBHOOK_ENTITIES, shape.dataSourceName);
   const providers: Provider[] = [
-    optionsProvider,
+    ...(definition.providers ?? []),
+    resolvedOptionsProvider(shapeOptions),
     hostDataSourceProvider(shape.dataSourceName),
     bullRootConfigCheck,
     { provide: WEBHOOKS_QUEUE, useExisting: getQueueToken(shape.queueName) },
+    webhooksRedisProvider,
     RedisConnectionMonitor,
     { provide: EventCatalog, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new EventCatalog(o.eventTypes) },
     { provide: SqlDialect, inject: [WEBHOOKS_DATA_SOURCE], useFactory: dialectFor },
@@ -135,11 +146,20 @@ function build(shape: ResolvedWebhooksOptions, optionsProvider: Provider, import
   }
   if (shape.controllers) providers.push(WebhooksAuthGuard, WebhooksRateLimitGuard);
   return {
-    module: WebhooksModule,
-    global: true,
-    imports: [...imports, BullModule.registerQueue({ name: shape.queueName })],
+    ...definition,
+    global: shape.isGlobal,
+    imports: [...(definition.imports ?? []), BullModule.registerQueue({ name: shape.queueName })],
     controllers: shape.controllers ? [createWebhooksController(shape.path)] : [],
     providers,
-    exports: [WebhookPublisher, WebhookEndpointService, WebhookDeliveryService, EventCatalog, ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : [])],
+    exports: [
+      WebhookPublisher,
+      WebhookEndpointService,
+      WebhookDeliveryService,
+      EventCatalog,
+      WEBHOOKS_OPTIONS,
+      WEBHOOKS_DATA_SOURCE,
+      WEBHOOKS_REDIS,
+      ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : []),
+    ],
   };
 }

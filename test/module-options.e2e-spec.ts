@@ -8,7 +8,12 @@ import {
   WebhooksModule,
   WebhooksOptionsError,
   WebhooksSetupError,
+  InjectWebhooksOptions,
+  InjectWebhooksRedis,
+  type ResolvedWebhooksOptions,
   type WebhooksModuleRootOptions,
+  type WebhooksOptionsFactory,
+  type WebhooksRedis,
 } from '../lib/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { bearerAuthentication, deleteQueueKeys, REDIS_URL, testWebhookOptions, uniqueOwner } from './support/test-app.js';
@@ -22,6 +27,12 @@ const UNCONNECTED_BULL = BullModule.forRoot({
   redis: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), lazyConnect: true },
   skipVersionCheck: true, // Bull's own INFO would connect
 } as BullRootModuleOptions);
+
+/** What a forRootAsync module's options resolve to: its factory's result, checked and resolved, as at boot. */
+async function resolveAsyncOptions(module: DynamicModule): Promise<unknown> {
+  const provider = (token: string) => module.providers!.find((candidate: any) => candidate.provide === token) as any;
+  return provider('nestjs-webhooks:options').useFactory(await provider('nestjs-webhooks:module-options').useFactory());
+}
 
 /**
  * The error that a host importing `webhooks` (with a database of its own unless `withDatabase` is false,
@@ -76,11 +87,9 @@ describe('WebhooksModule options', () => {
 
   it('validates what forRootAsync\'s factory returns before anything uses it', async () => {
     const module = WebhooksModule.forRootAsync({ useFactory: async () => ({ eventTypes: ['x.y'] }) });
-    const options = module.providers!.find((provider: any) => provider.provide === 'nestjs-webhooks:options') as any;
-    await expect(options.useFactory()).rejects.toThrow('option "authenticate" is required');
+    await expect(resolveAsyncOptions(module)).rejects.toThrow('option "authenticate" is required');
     const workerOnly = WebhooksModule.forRootAsync({ controllers: false, useFactory: () => ({ delivery: { timeoutMs: -1 } }) });
-    const workerOptions = workerOnly.providers!.find((provider: any) => provider.provide === 'nestjs-webhooks:options') as any;
-    await expect(workerOptions.useFactory()).rejects.toThrow('option "delivery.timeoutMs" must be an integer');
+    await expect(resolveAsyncOptions(workerOnly)).rejects.toThrow('option "delivery.timeoutMs" must be an integer');
     expect(() => WebhooksModule.forRootAsync({ path: 'bad path', useFactory: () => ({}) } as any)).toThrow('option "path" must be a plain route prefix');
   });
 
@@ -149,6 +158,66 @@ describe('WebhooksModule options', () => {
     await database.drop();
   });
 
+  it('takes its options from a class (useClass or useExisting), and can be kept out of the global scope', async () => {
+    const database = await createTestDatabase();
+    const queueNames: string[] = [];
+
+    @Injectable()
+    class WebhooksConfig implements WebhooksOptionsFactory {
+      createWebhooksOptions() {
+        return { authenticate: bearerAuthentication, eventTypes: ['invoice.paid'] };
+      }
+    }
+    @Module({ providers: [WebhooksConfig], exports: [WebhooksConfig] })
+    class ConfigModule {}
+
+    /** A host service outside the webhooks module that reads the module's tokens. */
+    @Injectable()
+    class Inspector {
+      constructor(
+        @InjectWebhooksOptions() readonly options: ResolvedWebhooksOptions,
+        @InjectWebhooksRedis() readonly redis: WebhooksRedis,
+      ) {}
+    }
+
+    const boot = async (webhooks: (queueName: string) => DynamicModule, extra: { providers?: any[] } = {}) => {
+      const queueName = testWebhookOptions().queueName!;
+      queueNames.push(queueName);
+      @Module({
+        imports: [TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }), BullModule.forRoot({ redis: REDIS_URL }), webhooks(queueName)],
+        providers: extra.providers ?? [],
+      })
+      class HostModule {}
+      const app = await NestFactory.create(HostModule, { logger: false });
+      await app.init();
+      return app;
+    };
+    try {
+      const byClass = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, useClass: WebhooksConfig }), { providers: [Inspector] });
+      const owner = uniqueOwner();
+      const types = await request(byClass.getHttpServer()).get('/v1/webhooks/event-types').set('Authorization', `Bearer owner:${owner}`).expect(200);
+      expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid']);
+      const inspector = byClass.get(Inspector);
+      expect(inspector.options.eventTypes).toEqual(['invoice.paid']);
+      expect(inspector.options.processor).toBe(false);
+      expect(await inspector.redis.client.ping()).toBe('PONG');
+      expect(inspector.redis.key('x')).toBe(`bull:${queueNames[0]}:x`);
+      await byClass.close();
+
+      const existing = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, imports: [ConfigModule], useExisting: WebhooksConfig }));
+      await request(existing.getHttpServer()).get('/v1/webhooks').set('Authorization', `Bearer owner:${owner}`).expect(200);
+      await existing.close();
+
+      // Global unless the host says otherwise (then only modules that import it can inject its services).
+      expect(WebhooksModule.forRoot(testWebhookOptions()).global).toBe(true);
+      expect(WebhooksModule.forRoot({ ...testWebhookOptions(), isGlobal: false }).global).toBe(false);
+      expect(WebhooksModule.forRootAsync({ isGlobal: false, useClass: WebhooksConfig }).global).toBe(false);
+    } finally {
+      for (const queueName of queueNames) await deleteQueueKeys(queueName);
+      await database.drop();
+    }
+  });
+
   describe('unknown option names', () => {
     const hook = () => undefined;
 
@@ -172,7 +241,7 @@ describe('WebhooksModule options', () => {
         'unknown option "eventTypes[0].descripton": did you mean eventTypes[0].description?',
         { eventTypes: [{ name: 'a.b', descripton: 'x' }] },
       ],
-      ['unknown option "workers": valid ones are path, controllers, processor, dataSourceName, queueName, authenticate,', { workers: 4 }],
+      ['unknown option "workers": valid ones are path, controllers, processor, dataSourceName, queueName, isGlobal, authenticate,', { workers: 4 }],
     ])('fails the boot on a misspelt key, naming it and the nearest valid one: %s', (message, options) => {
       const boot = () => WebhooksModule.forRoot({ authenticate: bearerAuthentication, ...options });
       expect(boot).toThrow(WebhooksOptionsError);
@@ -183,9 +252,12 @@ describe('WebhooksModule options', () => {
       expect(() => WebhooksModule.forRootAsync({ injects: [], useFactory: () => ({}) } as any)).toThrow(
         'unknown option "injects" of WebhooksModule.forRootAsync: did you mean inject?',
       );
+      expect(() => WebhooksModule.forRootAsync({ useValue: {}, useFactory: () => ({}) } as any)).toThrow(
+        'unknown option "useValue" of WebhooksModule.forRootAsync: ' +
+          'valid ones are imports, inject, useFactory, useClass, useExisting, path, controllers, processor, dataSourceName, queueName, isGlobal',
+      );
       expect(() => WebhooksModule.forRootAsync({ useClass: class {}, useFactory: () => ({}) } as any)).toThrow(
-        'unknown option "useClass" of WebhooksModule.forRootAsync: ' +
-          'valid ones are imports, inject, useFactory, path, controllers, processor, dataSourceName, queueName',
+        'forRootAsync needs exactly one of useFactory: (...inject) => options, useClass or useExisting',
       );
     });
 
@@ -203,9 +275,7 @@ describe('WebhooksModule options', () => {
         { processor: false },
       ],
     ])('checks what forRootAsync\'s useFactory returns: %s', async (message, returned) => {
-      const module = WebhooksModule.forRootAsync({ useFactory: () => returned });
-      const options = module.providers!.find((provider: any) => provider.provide === 'nestjs-webhooks:options') as any;
-      await expect(options.useFactory()).rejects.toThrow(message);
+      await expect(resolveAsyncOptions(WebhooksModule.forRootAsync({ useFactory: () => returned }))).rejects.toThrow(message);
     });
 
     it('fails a real boot through forRootAsync on a misspelt key', async () => {

@@ -1,7 +1,8 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
-import { DeliveryQueue } from '../dispatch/delivery-queue.js';
+import type { WebhooksRedis } from '../redis/webhooks-redis.js';
+import { InjectWebhooksRedis } from '../webhooks.decorators.js';
 import type { WebhookPrincipal } from '../interfaces/webhook-principal.interface.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
@@ -22,9 +23,9 @@ export class WebhooksRateLimitGuard implements CanActivate {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly reflector: Reflector,
     private readonly redis: RedisConnectionMonitor,
-    queue: DeliveryQueue,
+    @InjectWebhooksRedis() connection: WebhooksRedis,
   ) {
-    this.limiter = new RateLimiter(queue.queue.client, queue.queue.toKey('ratelimit'));
+    this.limiter = new RateLimiter(connection.client, connection.key('ratelimit'));
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -31,6 +31,7 @@ export const SHAPE_OPTION_NAMES = namesOf<WebhooksModuleShapeOptions>({
   processor: true,
   dataSourceName: true,
   queueName: true,
+  isGlobal: true,
 });
 
 const MODULE_OPTION_NAMES = namesOf<WebhooksModuleOptions>({
@@ -86,7 +87,13 @@ export type OptionSection = keyof typeof OPTION_NAMES;
 
 /** What `forRootAsync` itself takes; the rest comes from `useFactory`. */
 const ASYNC_OPTION_NAMES = [
-  ...namesOf<Omit<WebhooksModuleAsyncOptions, keyof WebhooksModuleShapeOptions>>({ imports: true, inject: true, useFactory: true }),
+  ...namesOf<Omit<WebhooksModuleAsyncOptions, keyof WebhooksModuleShapeOptions>>({
+    imports: true,
+    inject: true,
+    useFactory: true,
+    useClass: true,
+    useExisting: true,
+  }),
   ...SHAPE_OPTION_NAMES,
 ];
 

@@ -35,6 +35,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     path: resolvePath(raw.path),
     controllers,
     processor: optionalBoolean(raw.processor, 'processor', true),
+    isGlobal: optionalBoolean(raw.isGlobal, 'isGlobal', true),
     dataSourceName: optionalString(raw.dataSourceName, 'dataSourceName'),
     queueName: resolveQueueName(raw.queueName),
     authenticate: raw.authenticate,

@@ -7,6 +7,7 @@ export interface ResolvedWebhooksOptions {
   path: string;
   controllers: boolean;
   processor: boolean;
+  isGlobal: boolean;
   dataSourceName: string | undefined;
   queueName: string;
   authenticate: NonNullable<WebhooksModuleRootOptions['authenticate']> | undefined;

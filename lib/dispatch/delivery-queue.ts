@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { RetryPolicy } from '../config/retry-policy.js';
+import type { WebhooksRedis } from '../redis/webhooks-redis.js';
+import { InjectWebhooksRedis } from '../webhooks.decorators.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import { WEBHOOKS_QUEUE } from '../webhooks.constants.js';
 import { OwnerTraffic } from './owner-traffic.js';
@@ -60,6 +62,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(WEBHOOKS_QUEUE) readonly queue: Queue<DeliveryJob>,
     private readonly redis: RedisConnectionMonitor,
     private readonly policy: RetryPolicy,
+    @InjectWebhooksRedis() private readonly connection: WebhooksRedis,
   ) {
     this.redis.onUp(() => void this.queueHeld());
   }
@@ -72,7 +75,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
    */
   onApplicationBootstrap(): void {
     void this.redis.whenUp().then(() => {
-      const mark = () => this.queue.client.set(this.epochKey, String(Date.now()), 'NX');
+      const mark = () => this.connection.client.set(this.epochKey, String(Date.now()), 'NX');
       this.redis.command(mark, ENQUEUE_PATIENCE_MS).catch(() => undefined);
     });
   }
@@ -83,7 +86,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   get epochKey(): string {
-    return this.queue.toKey('reconciler:epoch');
+    return this.connection.key('reconciler:epoch');
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ModuleMetadata } from '@nestjs/common';
+import type { ModuleMetadata, Type } from '@nestjs/common';
 import type { WebhookEventType } from './event-type.interface.js';
 import type { WebhookPrincipal } from './webhook-principal.interface.js';
 
@@ -120,6 +120,8 @@ export interface WebhooksModuleShapeOptions {
   dataSourceName?: string;
   /** Bull queue name; give each app sharing a Redis its own. */
   queueName?: string;
+  /** Register the module globally, so its services can be injected anywhere (default true). */
+  isGlobal?: boolean;
 }
 
 export interface WebhooksModuleOptions {
@@ -150,7 +152,14 @@ export interface WebhooksModuleOptions {
 
 export interface WebhooksModuleRootOptions extends WebhooksModuleOptions, WebhooksModuleShapeOptions {}
 
+/** A class that `forRootAsync({ useClass })` or `useExisting` names: it supplies the options. */
+export interface WebhooksOptionsFactory {
+  createWebhooksOptions(): WebhooksModuleOptions | Promise<WebhooksModuleOptions>;
+}
+
 export interface WebhooksModuleAsyncOptions extends WebhooksModuleShapeOptions, Pick<ModuleMetadata, 'imports'> {
   inject?: any[];
-  useFactory: (...args: any[]) => WebhooksModuleOptions | Promise<WebhooksModuleOptions>;
+  useFactory?: (...args: any[]) => WebhooksModuleOptions | Promise<WebhooksModuleOptions>;
+  useClass?: Type<WebhooksOptionsFactory>;
+  useExisting?: Type<WebhooksOptionsFactory>;
 }

@@ -4,6 +4,8 @@ import { LeaderLock } from './leader-lock.js';
 import { PeriodicTask } from './periodic-task.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import { DeliveryQueue } from '../dispatch/delivery-queue.js';
+import type { WebhooksRedis } from '../redis/webhooks-redis.js';
+import { InjectWebhooksRedis } from '../webhooks.decorators.js';
 import { WebhookDeliveryEntity } from '../store/entities/webhook-delivery.entity.js';
 import { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
@@ -35,8 +37,9 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
     private readonly redis: RedisConnectionMonitor,
+    @InjectWebhooksRedis() private readonly connection: WebhooksRedis,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('reconciler:lock'), redis);
+    this.lock = new LeaderLock(connection.client, connection.key('reconciler:lock'), redis);
     this.task = new PeriodicTask('WebhookReconciler', options.reconciler.intervalMs, async () => {
       const count = await this.reconcile();
       if (count > 0) this.logger.log(`Queued ${count} deliveries again`);
@@ -58,7 +61,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
   async reconcile(): Promise<number> {
     if (this.redis.isDown) return 0;
     if (!(await this.lock.acquire(3 * this.options.reconciler.intervalMs))) return 0;
-    const mark = () => this.queue.queue.client.set(this.queue.epochKey, String(Date.now()), 'NX');
+    const mark = () => this.connection.client.set(this.queue.epochKey, String(Date.now()), 'NX');
     const epoch = await this.redis.command(mark, EPOCH_PATIENCE_MS);
     if (epoch === 'OK') return this.requeueAllPending();
     return this.requeueStale();

@@ -4,7 +4,8 @@ import { LeaderLock } from './leader-lock.js';
 import { PeriodicTask } from './periodic-task.js';
 import { RedisConnectionMonitor } from '../redis/redis-connection-monitor.js';
 import { WriteTransactions } from '../store/write-transactions.js';
-import { DeliveryQueue } from '../dispatch/delivery-queue.js';
+import type { WebhooksRedis } from '../redis/webhooks-redis.js';
+import { InjectWebhooksRedis } from '../webhooks.decorators.js';
 import { WebhookDeliveryAttemptEntity } from '../store/entities/webhook-delivery-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../store/entities/webhook-delivery.entity.js';
 import { WebhookEventEntity } from '../store/entities/webhook-event.entity.js';
@@ -37,10 +38,10 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly transactions: WriteTransactions,
-    queue: DeliveryQueue,
     private readonly redis: RedisConnectionMonitor,
+    @InjectWebhooksRedis() connection: WebhooksRedis,
   ) {
-    this.lock = new LeaderLock(queue.queue.client, queue.queue.toKey('retention:lock'), redis);
+    this.lock = new LeaderLock(connection.client, connection.key('retention:lock'), redis);
     const retention = options.retention;
     this.task = retention
       ? new PeriodicTask('WebhookRetention', retention.intervalMs, async () => {

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Queue } from 'bull';
-import type { Redis } from 'ioredis';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
-import { WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE } from '../webhooks.constants.js';
+import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { InjectWebhooksRedis } from '../webhooks.decorators.js';
 import { WebhooksSetupError } from '../webhooks.errors.js';
 import { describeRedisAddress } from './redis-address.js';
+import type { WebhooksRedis } from './webhooks-redis.js';
 
 /** `connecting` until the first attempt succeeds or fails. */
 export type RedisState = 'connecting' | 'up' | 'down';
@@ -21,7 +21,7 @@ export const REDIS_DOWN_REMINDER_MS = 30_000;
 @Injectable()
 export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhooksRedis');
-  private readonly client: Redis;
+  private readonly client: WebhooksRedis['client'];
   /** Where the queue connects, without credentials. */
   readonly address: string;
   private current: RedisState;
@@ -36,10 +36,10 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
   private readonly detach: () => void;
 
   constructor(
-    @Inject(WEBHOOKS_QUEUE) queue: Queue,
+    @InjectWebhooksRedis() connection: WebhooksRedis,
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
   ) {
-    this.client = queue.client;
+    this.client = connection.client;
     this.address = describeRedisAddress(this.client.options);
     this.current = this.client.status === 'ready' ? 'up' : 'connecting';
     const onError = (error: Error) => {
