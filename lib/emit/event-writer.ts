@@ -132,8 +132,8 @@ export class EventWriter {
   }
 
   /**
-   * The owners' endpoints, read with plain SQL: this runs for every emit, and TypeORM's find cost
-   * more CPU than the query (P3 `emit` went from 4,045–4,054 to 4,610–4,712 events/s, A/B bench runs).
+   * The owners' endpoints, read with plain SQL: this runs for every emit, and TypeORM's find costs
+   * more CPU than the query (about 14 % more emits a second without it, in the bench's P3).
    * With `forSending`, what sending needs is read too, for deliveries handed to a local worker.
    */
   private async subscribers(manager: EntityManager, owners: string[], forSending: boolean): Promise<Subscriber[]> {
