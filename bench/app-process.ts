@@ -191,8 +191,8 @@ async function main(): Promise<void> {
         let next = 0;
         const size = mode === 'emit' ? 1 : batch;
         const lane = async () => {
-          for (let seq = next, end = 0; seq < count; seq = next) {
-            end = Math.min(count, seq + size);
+          for (let seq = next; seq < count; seq = next) {
+            const end = Math.min(count, seq + size);
             next = end;
             if (mode === 'emit') {
               await publisher.emit(BENCH_EVENT_TYPE, eventData(seq, wallNow(), padding), { ownerId });

@@ -34,7 +34,7 @@ export class WebhooksValidationPipe extends ValidationPipe {
   }
 }
 
-function declaredProperties(metatype: Function): Set<string> {
+function declaredProperties(metatype: abstract new (...args: never[]) => unknown): Set<string> {
   return new Set(getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false).map((meta) => meta.propertyName));
 }
 

@@ -40,10 +40,7 @@ export class PayloadGuard {
     private readonly maxBytes: number,
   ) {
     this.size = alreadyBytes;
-    const guard = this;
-    this.replacer = function (this: unknown, key: string, value: unknown) {
-      return guard.inspect(this as object, key, value);
-    };
+    this.replacer = withHolder((holder, key, value) => this.inspect(holder, key, value));
   }
 
   private inspect(holder: object, key: string, value: unknown): unknown {
@@ -135,4 +132,11 @@ function ownValue(holder: object, key: string): unknown {
 /** "an ArrayBuffer", "an Int8Array", "a Uint8Array": Uint is said "you-int". */
 function article(name: string): string {
   return /^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** JSON.stringify hands a replacer the object holding the key as `this`; this passes it on as an argument. */
+function withHolder(inspect: (holder: object, key: string, value: unknown) => unknown): (key: string, value: unknown) => unknown {
+  return function (this: unknown, key: string, value: unknown) {
+    return inspect(this as object, key, value);
+  };
 }

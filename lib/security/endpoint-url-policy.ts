@@ -20,6 +20,7 @@ export interface EndpointUrlRules {
 export function explainEndpointUrl(value: unknown, rules: EndpointUrlRules): string | null {
   if (typeof value !== 'string' || value.length === 0) return 'url must be a non-empty string';
   if (value.length > MAX_URL_LENGTH) return `url must be at most ${MAX_URL_LENGTH} characters`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (value !== value.trim() || /[\u0000-\u001f\u007f\s]/.test(value)) return 'url must not contain whitespace or control characters';
   let url: URL;
   try {

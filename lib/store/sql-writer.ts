@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /** A boolean column as a raw query returns it: true/false from PostgreSQL, 1/0 from MariaDB and SQLite. */
 export function rawBoolean(value: unknown): boolean {

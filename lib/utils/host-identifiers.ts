@@ -8,6 +8,7 @@ export const MAX_OWNER_ID_LENGTH = 191;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 191;
 
 /** C0 controls, DEL and C1 controls (U+0000–U+001F, U+007F–U+009F). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** What is wrong with an owner id, or null. */
