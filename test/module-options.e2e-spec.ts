@@ -3,6 +3,7 @@ import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import {
   WebhookPublisher,
   WebhooksModule,
@@ -40,7 +41,21 @@ async function resolveAsyncOptions(module: DynamicModule): Promise<unknown> {
  */
 async function bootFailure(webhooks: DynamicModule, withDatabase = true): Promise<Error> {
   const database = withDatabase ? await createTestDatabase() : null;
-  const typeOrm = database ? [TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true })] : [];
+  // An app that fails to start is never closed, and TypeORM may still be connecting when it fails:
+  // keep hold of the data source to close it here, and let it give up at once rather than retry.
+  const connecting: Array<Promise<DataSource>> = [];
+  const typeOrm = database
+    ? [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...database.options, autoLoadEntities: true, retryAttempts: 0 }),
+          dataSourceFactory: (options) => {
+            const dataSource = new DataSource(options!).initialize();
+            connecting.push(dataSource);
+            return dataSource;
+          },
+        }),
+      ]
+    : [];
   @Module({ imports: [...typeOrm, UNCONNECTED_BULL, webhooks] })
   class HostModule {}
   try {
@@ -49,6 +64,9 @@ async function bootFailure(webhooks: DynamicModule, withDatabase = true): Promis
     await app.close();
     throw new Error('the app booted');
   } finally {
+    for (const outcome of await Promise.allSettled(connecting)) {
+      if (outcome.status === 'fulfilled' && outcome.value.isInitialized) await outcome.value.destroy();
+    }
     await database?.drop();
   }
 }
