@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { InjectWebhooksRedis } from '../webhooks.decorators.js';
@@ -19,7 +19,7 @@ export const REDIS_DOWN_REMINDER_MS = 30_000;
  * every 30 s, instead of once per failed command.
  */
 @Injectable()
-export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationShutdown {
+export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WebhooksRedis');
   private readonly client: WebhooksRedis['client'];
   /** Where the queue connects, without credentials. */
@@ -118,12 +118,20 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
     }
   }
 
+  /**
+   * Gives up on the commands in flight, so that a pass waiting on Redis does not hold the shutdown, but
+   * still sends new ones until `onApplicationShutdown`: the worker hands its claimed deliveries back to
+   * the queue, and the leader locks are released, in `beforeApplicationShutdown` hooks that run with this one.
+   */
   beforeApplicationShutdown(): void {
-    this.stopping = true;
     clearInterval(this.reminder);
     this.detach();
     this.settledWaiters.splice(0).forEach((resolve) => resolve());
     this.abandonAll(new Error('the app is stopping'));
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   private unreachable(): Error {
