@@ -24,3 +24,9 @@ export { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
 export { InjectWebhooksOptions, InjectWebhooksDataSource, InjectWebhooksRedis } from './webhooks.decorators.js';
 export type { ResolvedWebhooksOptions } from './config/resolved-options.js';
 export type { WebhooksRedis } from './redis/webhooks-redis.js';
+export {
+  OPERATIONAL_EVENT_TYPES,
+  ENDPOINT_DISABLED_EVENT,
+  ENDPOINT_RECOVERED_EVENT,
+  DELIVERY_EXHAUSTED_EVENT,
+} from './emit/operational-event-types.js';

@@ -42,6 +42,12 @@ export class InvalidEventTypeError extends WebhookError {
   }
 }
 
+export class ReservedEventTypeError extends WebhookError {
+  constructor(readonly eventType: string) {
+    super('reserved_event_type', `Event type "${eventType}" is reserved: names under "webhook." are the module's own operational events.`);
+  }
+}
+
 export class InvalidPayloadError extends WebhookError {
   constructor(reason: string) {
     super('invalid_payload', `Webhook data is not JSON: ${reason}`);

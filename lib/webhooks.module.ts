@@ -9,6 +9,7 @@ import { dialectFor } from './store/dialects/dialect-for.js';
 import { SqlDialect } from './store/dialects/sql-dialect.js';
 import { WebhookSigner } from './security/signatures/webhook-signer.js';
 import { WriteTransactions } from './store/write-transactions.js';
+import { OperationalWebhooks } from './emit/operational-webhooks.js';
 import { OperationalHooks } from './worker/operational-hooks.js';
 import { WebhookDeliveryService } from './management/webhook-delivery.service.js';
 import { DeliveryDispatcher } from './dispatch/delivery-dispatcher.js';
@@ -109,6 +110,7 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     { provide: SqlDialect, inject: [WEBHOOKS_DATA_SOURCE], useFactory: dialectFor },
     { provide: RetryPolicy, inject: [WEBHOOKS_OPTIONS], useFactory: (o: ResolvedWebhooksOptions) => new RetryPolicy(o) },
     WriteTransactions,
+    OperationalWebhooks,
     OperationalHooks,
     DeliveryQueue,
     DeliveryDispatcher,

@@ -161,7 +161,16 @@ describe('management API /v1/webhooks', () => {
 
     it('serves the event-type catalog', async () => {
       const response = await t.api(uniqueOwner()).get('/v1/webhooks/event-types').expect(200);
-      expect(response.body.data.map((e: any) => e.name)).toEqual(['user.created', 'user.updated', 'user.deleted', 'order.paid', 'order.refunded']);
+      expect(response.body.data.map((e: any) => e.name)).toEqual([
+        'user.created',
+        'user.updated',
+        'user.deleted',
+        'order.paid',
+        'order.refunded',
+        'webhook.endpoint.disabled',
+        'webhook.endpoint.recovered',
+        'webhook.delivery.exhausted',
+      ]);
       expect(response.body.data[0]).toEqual({ name: 'user.created', description: null, schema: null });
     });
   });

@@ -1,4 +1,5 @@
 import { isValidEventTypeName } from '../emit/event-catalog.js';
+import { isReservedEventType } from '../emit/operational-event-types.js';
 import { systemResolver, type HostResolver } from '../security/ssrf-guard.js';
 import { parseEncryptionKey } from '../security/secret-cipher.js';
 import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
@@ -143,6 +144,9 @@ function resolveEventTypes(value: unknown): ResolvedWebhooksOptions['eventTypes'
       );
     }
     if (seen.has(name)) throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is listed twice`);
+    if (isReservedEventType(name)) {
+      throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is reserved (names under "webhook." are the module's operational events)`);
+    }
     seen.add(name);
     if (typeof entry === 'object') {
       assertKnownOptions(entry, 'eventTypes', `eventTypes[${index}]`);

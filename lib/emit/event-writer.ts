@@ -19,6 +19,8 @@ export interface PreparedEvent {
   body: string;
   idempotencyKey: string | null;
   createdAt: number;
+  /** An endpoint left out of the fan-out: the one an operational event is about. */
+  excludeEndpointId?: string;
 }
 
 export interface WrittenEvents {
@@ -112,7 +114,7 @@ export class EventWriter {
     const deliveries: WebhookDeliveryEntity[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
-        if (endpoint.ownerId !== event.ownerId) continue;
+        if (endpoint.ownerId !== event.ownerId || endpoint.id === event.excludeEndpointId) continue;
         if (!endpoint.events.some((pattern) => matchesEventType(pattern, event.type))) continue;
         deliveries.push(newDelivery(event, endpoint.id, endpoint.enabled));
       }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { SqlDialect } from '../store/dialects/sql-dialect.js';
 import { EventCatalog, isValidEventTypeName } from './event-catalog.js';
+import { isReservedEventType } from './operational-event-types.js';
 import { explainIdempotencyKey, explainOwnerId } from '../utils/host-identifiers.js';
 import { newId } from '../utils/id.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
@@ -10,6 +11,7 @@ import {
   EmitFailedError,
   InvalidEmitOptionsError,
   InvalidEventTypeError,
+  ReservedEventTypeError,
   UnknownEventTypeError,
 } from '../webhooks.errors.js';
 import { EventBatcher } from './event-batcher.js';
@@ -88,6 +90,7 @@ export class WebhookPublisher {
     if (item === null || typeof item !== 'object') throw new InvalidEmitOptionsError('each event must be an object { type, data }');
     const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
     if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
+    if (isReservedEventType(type)) throw new ReservedEventTypeError(type);
     if (!this.catalog.isEmittable(type)) throw new UnknownEventTypeError(type);
     const problem = explainOwnerId(ownerId) ?? (idempotencyKey === undefined ? null : explainIdempotencyKey(idempotencyKey));
     if (problem) throw new InvalidEmitOptionsError(problem);
