@@ -74,7 +74,11 @@ describe('WebhooksTestingModule deliverTo', () => {
     const moduleRef = await Test.createTestingModule({ imports: [WebhooksTestingModule.forRoot({ deliverTo: url, secret })] }).compile();
     try {
       await moduleRef.get(WebhookPublisher).emit('user.created', {});
-      expect(moduleRef.get(WebhooksRecorder).last()!.delivery).toMatchObject({ url, statusCode: null, error: expect.stringContaining('ECONNREFUSED') });
+      expect(moduleRef.get(WebhooksRecorder).last()!.delivery).toMatchObject({
+        url,
+        statusCode: null,
+        error: expect.stringContaining('ECONNREFUSED'),
+      });
     } finally {
       await moduleRef.close();
     }

@@ -41,7 +41,11 @@ export class LocalDelivery {
   async send(event: OutgoingEvent): Promise<RecordedDelivery> {
     const now = Date.now();
     const id = newId('dlv', now);
-    const signatures = this.signer.headers({ id: event.id, timestamp: Math.floor(now / 1_000), body: event.body }, { secret: this.target.secret, retiredSecrets: null }, now);
+    const signatures = this.signer.headers(
+      { id: event.id, timestamp: Math.floor(now / 1_000), body: event.body },
+      { secret: this.target.secret, retiredSecrets: null },
+      now,
+    );
     const headers = deliveryHeaders({ id, eventType: event.type }, 1, signatures);
     const outcome = await this.sender.send(this.target.url, headers, event.body);
     return { url: this.target.url, id, headers, statusCode: outcome.statusCode, error: outcome.error, responseBody: outcome.responseBody };

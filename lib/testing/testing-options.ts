@@ -65,7 +65,8 @@ function resolve(raw: WebhooksTestingModuleOptions): ResolvedTestingOptions {
   // No routes, no worker: nothing asks for authenticate, a data source or a queue.
   const webhooks = resolveWebhooksOptions({ controllers: false, processor: false, eventTypes, maxPayloadBytes, isGlobal });
   if (deliverTo === undefined) {
-    if (secret !== undefined) throw new WebhooksOptionsError('option "secret" signs deliveries to deliverTo: set deliverTo too, or leave secret out', MODULE_NAME);
+    if (secret !== undefined)
+      throw new WebhooksOptionsError('option "secret" signs deliveries to deliverTo: set deliverTo too, or leave secret out', MODULE_NAME);
     return { webhooks, deliverTo: null };
   }
   return { webhooks, deliverTo: { url: resolveUrl(deliverTo), secret: resolveSecret(secret) } };
@@ -86,7 +87,10 @@ function resolveUrl(value: unknown): string {
 
 function resolveSecret(value: unknown): string {
   if (value === undefined) {
-    throw new WebhooksOptionsError('option "secret" is required with deliverTo: the receiver under test verifies signatures with it', MODULE_NAME);
+    throw new WebhooksOptionsError(
+      'option "secret" is required with deliverTo: the receiver under test verifies signatures with it',
+      MODULE_NAME,
+    );
   }
   const encoded = typeof value === 'string' && value.startsWith(SECRET_PREFIX) ? value.slice(SECRET_PREFIX.length) : null;
   const bytes = encoded !== null && /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64') : null;
@@ -94,8 +98,8 @@ function resolveSecret(value: unknown): string {
   const canonical = bytes !== null && bytes.toString('base64').replace(/=+$/, '') === encoded!.replace(/=+$/, '');
   if (!canonical || bytes!.length < MIN_SECRET_BYTES || bytes!.length > MAX_SECRET_BYTES) {
     throw new WebhooksOptionsError(
-      `option "secret" must be "${SECRET_PREFIX}" followed by base64 of ${MIN_SECRET_BYTES}-${MAX_SECRET_BYTES} bytes, as the management API issues, ` +
-        `got ${typeof value === 'string' ? `${value.length} characters` : describe(value)}`,
+      `option "secret" must be "${SECRET_PREFIX}" followed by base64 of ${MIN_SECRET_BYTES}-${MAX_SECRET_BYTES} bytes, ` +
+        `as the management API issues, got ${typeof value === 'string' ? `${value.length} characters` : describe(value)}`,
       MODULE_NAME,
     );
   }

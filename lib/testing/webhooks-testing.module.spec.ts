@@ -18,7 +18,11 @@ class SignupService {
   constructor(private readonly publisher: WebhookPublisher) {}
 
   async signUp(accountId: string, userId: string): Promise<string> {
-    const { id } = await this.publisher.emit('user.created', { user_id: userId, tags: ['new'] }, { ownerId: accountId, idempotencyKey: `signup-${userId}` });
+    const { id } = await this.publisher.emit(
+      'user.created',
+      { user_id: userId, tags: ['new'] },
+      { ownerId: accountId, idempotencyKey: `signup-${userId}` },
+    );
     return id;
   }
 }
@@ -28,7 +32,12 @@ async function boot(options?: WebhooksTestingModuleOptions) {
     imports: [WebhooksTestingModule.forRoot({ eventTypes: ['user.created', 'user.deleted'], ...options })],
     providers: [SignupService],
   }).compile();
-  return { moduleRef, publisher: moduleRef.get(WebhookPublisher), recorder: moduleRef.get(WebhooksRecorder), signups: moduleRef.get(SignupService) };
+  return {
+    moduleRef,
+    publisher: moduleRef.get(WebhookPublisher),
+    recorder: moduleRef.get(WebhooksRecorder),
+    signups: moduleRef.get(SignupService),
+  };
 }
 
 describe('WebhooksTestingModule', () => {
@@ -51,7 +60,14 @@ describe('WebhooksTestingModule', () => {
     const [event] = t.recorder.all();
     expect(t.recorder.all()).toHaveLength(1);
     expect(isId('evt', id)).toBe(true);
-    expect(event).toMatchObject({ id, type: 'user.created', ownerId: 'acct_1', idempotencyKey: 'signup-usr_1', inTransaction: false, delivery: null });
+    expect(event).toMatchObject({
+      id,
+      type: 'user.created',
+      ownerId: 'acct_1',
+      idempotencyKey: 'signup-usr_1',
+      inTransaction: false,
+      delivery: null,
+    });
     expect(event.data).toEqual({ user_id: 'usr_1', tags: ['new'] });
     expect(event.createdAt.getTime()).toBeGreaterThanOrEqual(before);
     expect(event.createdAt.getTime()).toBeLessThanOrEqual(Date.now());
@@ -89,7 +105,11 @@ describe('WebhooksTestingModule', () => {
   });
 
   it('refuses what production refuses, with the same errors, and records nothing of a refused batch', async () => {
-    const refused = (promise: Promise<unknown>) => promise.then(() => null, (error: Error) => error);
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => null,
+        (error: Error) => error,
+      );
     expect(await refused(t.publisher.emit('user.updated', {}))).toBeInstanceOf(UnknownEventTypeError);
     expect(await refused(t.publisher.emit('user created', {}))).toBeInstanceOf(InvalidEventTypeError);
     expect(await refused(t.publisher.emit('user.created', {}, { ownerId: '' }))).toBeInstanceOf(InvalidEmitOptionsError);
@@ -151,7 +171,9 @@ describe('WebhooksTestingModule', () => {
     expect((await waiting).ownerId).toBe('acct_9');
     expect((await t.recorder.waitFor('user.deleted')).ownerId).toBe('acct_8');
     const missing = await t.recorder.waitFor('user.updated', { timeoutMs: 20 }).catch((e: Error) => e);
-    expect((missing as Error).message).toBe('WebhooksRecorder: no event of type "user.updated" within 20 ms; recorded: user.deleted, user.created');
+    expect((missing as Error).message).toBe(
+      'WebhooksRecorder: no event of type "user.updated" within 20 ms; recorded: user.deleted, user.created',
+    );
   });
 
   it('keeps each app instance to its own record', async () => {
