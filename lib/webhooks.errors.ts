@@ -10,10 +10,10 @@ export class WebhookError extends Error {
   }
 }
 
-/** A `WebhooksModule` option is missing or wrong; thrown while the app boots. */
+/** A `WebhooksModule` (or `WebhooksTestingModule`) option is missing or wrong; thrown while the app boots. */
 export class WebhooksOptionsError extends WebhookError {
-  constructor(message: string) {
-    super('invalid_options', `WebhooksModule: ${message}`);
+  constructor(message: string, moduleName = 'WebhooksModule') {
+    super('invalid_options', `${moduleName}: ${message}`);
   }
 }
 

@@ -30,7 +30,9 @@ import { ConfigurableWebhooksModule, WEBHOOKS_ASYNC_OPTIONS_TYPE, WEBHOOKS_MODUL
 import { assertKnownAsyncOptions, assertKnownFactoryOptions } from './config/option-names.js';
 import { resolveWebhooksOptions } from './config/resolve-options.js';
 import type { ResolvedWebhooksOptions } from './config/resolved-options.js';
+import { DatabaseEventStore } from './emit/database-event-store.js';
 import { EventBatcher } from './emit/event-batcher.js';
+import { EventStore } from './emit/event-store.js';
 import { EventWriter } from './emit/event-writer.js';
 import { TransactionOutbox } from './emit/transaction-outbox.js';
 import { WebhookPublisher } from './emit/webhook-publisher.js';
@@ -118,6 +120,7 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     EventWriter,
     EventBatcher,
     TransactionOutbox,
+    { provide: EventStore, useClass: DatabaseEventStore },
     WebhookPublisher,
     WebhookEndpointService,
     WebhookDeliveryService,

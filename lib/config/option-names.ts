@@ -126,7 +126,8 @@ export function assertKnownFactoryOptions(value: object): void {
   rejectUnknownKeys(value, MODULE_OPTION_NAMES, '', ' in what forRootAsync\'s useFactory returned');
 }
 
-function rejectUnknownKeys(value: object, valid: readonly string[], prefix: string, where = ''): void {
+/** Fails on the first key of `value` not in `valid`, naming the nearest valid one; `prefix` is the section, `where` ends the message. */
+export function rejectUnknownKeys(value: object, valid: readonly string[], prefix: string, where = ''): void {
   const qualified = (name: string) => (prefix ? `${prefix}.${name}` : name);
   for (const key of Object.keys(value)) {
     if (valid.includes(key)) continue;

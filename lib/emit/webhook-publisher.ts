@@ -1,23 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SqlDialect } from '../store/dialects/sql-dialect.js';
 import { EventCatalog, isValidEventTypeName } from './event-catalog.js';
 import { isReservedEventType } from './operational-event-types.js';
 import { explainIdempotencyKey, explainOwnerId } from '../utils/host-identifiers.js';
 import { newId } from '../utils/id.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import {
-  EmitFailedError,
-  InvalidEmitOptionsError,
-  InvalidEventTypeError,
-  ReservedEventTypeError,
-  UnknownEventTypeError,
-} from '../webhooks.errors.js';
-import { EventBatcher } from './event-batcher.js';
+import { InvalidEmitOptionsError, InvalidEventTypeError, ReservedEventTypeError, UnknownEventTypeError } from '../webhooks.errors.js';
 import { serializeEvent } from './event-envelope.js';
-import { EventWriter, type PreparedEvent } from './event-writer.js';
-import { TransactionOutbox } from './transaction-outbox.js';
+import { EventStore } from './event-store.js';
+import type { PreparedEvent } from './event-writer.js';
 
 export const DEFAULT_OWNER_ID = 'default';
 
@@ -46,16 +38,13 @@ export interface EmittedEvent {
 export class WebhookPublisher {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
-    private readonly dialect: SqlDialect,
     private readonly catalog: EventCatalog,
-    private readonly writer: EventWriter,
-    private readonly outbox: TransactionOutbox,
-    private readonly batcher: EventBatcher,
+    private readonly store: EventStore,
   ) {}
 
-  /** The option, lowered where the database stores less (MySQL and MariaDB keep the body in a TEXT column). */
+  /** The option, lowered where the store keeps less (MySQL and MariaDB keep the body in a TEXT column). */
   private get payloadLimit(): number {
-    return Math.min(this.options.maxPayloadBytes, this.dialect.maxBodyBytes);
+    return Math.min(this.options.maxPayloadBytes, this.store.maxBodyBytes);
   }
 
   /** Stores the event and its deliveries, then queues them; resolves once the event is durable. */
@@ -71,19 +60,8 @@ export class WebhookPublisher {
     if (items.length === 0) return [];
     const createdAt = new Date();
     const prepared = items.map((item) => this.prepare(item, createdAt));
-    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.batcher.write(prepared);
+    const written = await this.store.write(prepared, options.manager);
     return written.map((id) => ({ id }));
-  }
-
-  private async writeInCallerTransaction(manager: EntityManager, prepared: PreparedEvent[]): Promise<string[]> {
-    let result;
-    try {
-      result = await this.writer.write(manager, prepared);
-    } catch (error) {
-      throw new EmitFailedError(error);
-    }
-    await this.outbox.release(manager, result.pending);
-    return result.eventIds;
   }
 
   private prepare(item: EmitManyItem, createdAt: Date): PreparedEvent {

@@ -1,9 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { WebhookPublisher } from 'nestjs-webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { CreateUserDto } from './dto/create-user.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
-import { userEventData, type UserEventType } from './user-events.js';
+import { UserEventsPublisher } from './user-events.publisher.js';
 import { newUserId, User } from './user.entity.js';
 
 /** A change to a user and the id of the webhook event it published. */
@@ -20,14 +19,14 @@ export interface UserChange {
 export class UsersService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly publisher: WebhookPublisher,
+    private readonly events: UserEventsPublisher,
   ) {}
 
   create(accountId: string, dto: CreateUserDto): Promise<UserChange> {
     return this.dataSource.transaction(async (manager) => {
       const user = manager.create(User, { id: newUserId(), accountId, email: dto.email, name: dto.name ?? null });
       await manager.insert(User, user);
-      return { user, eventId: await this.publish(manager, 'user.created', user) };
+      return { user, eventId: await this.events.publish('user.created', user, manager) };
     });
   }
 
@@ -37,7 +36,7 @@ export class UsersService {
       if (dto.email !== undefined) user.email = dto.email;
       if (dto.name !== undefined) user.name = dto.name;
       await manager.update(User, { id: user.id }, { email: user.email, name: user.name });
-      return { user, eventId: await this.publish(manager, 'user.updated', user) };
+      return { user, eventId: await this.events.publish('user.updated', user, manager) };
     });
   }
 
@@ -45,7 +44,7 @@ export class UsersService {
     return this.dataSource.transaction(async (manager) => {
       const user = await this.findOwned(manager, accountId, id);
       await manager.delete(User, { id: user.id });
-      return { user, eventId: await this.publish(manager, 'user.deleted', user) };
+      return { user, eventId: await this.events.publish('user.deleted', user, manager) };
     });
   }
 
@@ -53,11 +52,5 @@ export class UsersService {
     const user = await manager.findOneBy(User, { id, accountId });
     if (!user) throw new NotFoundException(`user ${id} not found`);
     return user;
-  }
-
-  /** The account is the webhook owner: its endpoints, and only its, receive the event. */
-  private async publish(manager: EntityManager, type: UserEventType, user: User): Promise<string> {
-    const { id } = await this.publisher.emit(type, userEventData(user), { ownerId: user.accountId, manager });
-    return id;
   }
 }
