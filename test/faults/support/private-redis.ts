@@ -3,6 +3,23 @@ import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
+/** Counts the queue's keys, its waiting and delayed jobs and their delivery ids, then FLUSHALL, atomically. */
+const FLUSH_COUNTING = `
+local prefix = ARGV[1]
+local keys = #redis.call('KEYS', prefix .. '*')
+local jobs, deliveries = 0, 0
+local function count(id)
+  local data = redis.call('HGET', prefix .. id, 'data')
+  if data then
+    jobs = jobs + 1
+    deliveries = deliveries + #(cjson.decode(data).ids or {})
+  end
+end
+for _, id in ipairs(redis.call('LRANGE', prefix .. 'wait', 0, -1)) do count(id) end
+for _, id in ipairs(redis.call('ZRANGE', prefix .. 'delayed', 0, -1)) do count(id) end
+redis.call('FLUSHALL')
+return { keys, jobs, deliveries }`;
+
 /**
  * A redis-server of the test's own, so it can be flushed, stopped and started again without disturbing
  * anyone. It keeps its port across `stop()` and `start()`; it persists nothing, so each start is empty.
@@ -59,6 +76,25 @@ export class PrivateRedis {
     } finally {
       client.disconnect();
     }
+  }
+
+  /**
+   * Flushes everything (FLUSHALL) in one atomic step with counting what the queue held: its keys, the
+   * jobs waiting or delayed, and the delivery ids those jobs named, so a test can show what was lost.
+   */
+  async flushAll(queueName: string): Promise<{ keys: number; jobs: number; deliveries: number }> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', FLUSH_COUNTING, '0', `bull:${queueName}:`)) as number[];
+    return { keys, jobs, deliveries };
+  }
+
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a frozen host would. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the frozen server answers again, what it was sent meanwhile included. */
+  thaw(): void {
+    this.process?.kill('SIGCONT');
   }
 
   /** Kills redis-server (SIGKILL: clients see the connection drop, as in a crash); the port stays reserved for `start()`. */
