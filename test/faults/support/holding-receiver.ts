@@ -7,8 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
  * flight and let them succeed during the outage.
  */
 export class HoldingReceiver {
-  /** Event ids (`id` of each JSON body), one per request received. */
-  readonly eventIds: string[] = [];
+  /** Each request received: its path and its event id (`id` of the JSON body). */
+  readonly requests: Array<{ path: string; eventId: string }> = [];
   private readonly held: ServerResponse[] = [];
   private readonly sockets = new Set<Socket>();
   private holding = true;
@@ -23,7 +23,7 @@ export class HoldingReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        receiver.eventIds.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).id as string);
+        receiver.requests.push({ path: req.url ?? '/', eventId: JSON.parse(Buffer.concat(chunks).toString('utf8')).id as string });
         if (receiver.holding) receiver.held.push(res);
         else receiver.answer(res);
       });
@@ -36,8 +36,8 @@ export class HoldingReceiver {
     return receiver;
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/held`;
+  url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
   }
 
   get heldCount(): number {
