@@ -3,8 +3,8 @@ import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
-/** Counts the queue's keys, its waiting and delayed jobs and their delivery ids, then FLUSHALL, atomically. */
-const FLUSH_COUNTING = `
+/** Counts the queue's keys, its waiting and delayed jobs and their delivery ids; with ARGV[2] 'flush', then FLUSHALL, atomically. */
+const COUNT_QUEUED = `
 local prefix = ARGV[1]
 local keys = #redis.call('KEYS', prefix .. '*')
 local jobs, deliveries = 0, 0
@@ -17,8 +17,14 @@ local function count(id)
 end
 for _, id in ipairs(redis.call('LRANGE', prefix .. 'wait', 0, -1)) do count(id) end
 for _, id in ipairs(redis.call('ZRANGE', prefix .. 'delayed', 0, -1)) do count(id) end
-redis.call('FLUSHALL')
+if ARGV[2] == 'flush' then redis.call('FLUSHALL') end
 return { keys, jobs, deliveries }`;
+
+export interface QueuedWork {
+  keys: number;
+  jobs: number;
+  deliveries: number;
+}
 
 /**
  * A redis-server of the test's own, so it can be flushed, stopped and started again without disturbing
@@ -82,8 +88,14 @@ export class PrivateRedis {
    * Flushes everything (FLUSHALL) in one atomic step with counting what the queue held: its keys, the
    * jobs waiting or delayed, and the delivery ids those jobs named, so a test can show what was lost.
    */
-  async flushAll(queueName: string): Promise<{ keys: number; jobs: number; deliveries: number }> {
-    const [keys, jobs, deliveries] = (await this.command('EVAL', FLUSH_COUNTING, '0', `bull:${queueName}:`)) as number[];
+  async flushAll(queueName: string): Promise<QueuedWork> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'flush')) as number[];
+    return { keys, jobs, deliveries };
+  }
+
+  /** What the queue holds now: its keys, the jobs waiting or delayed, and the delivery ids they name. */
+  async queued(queueName: string): Promise<QueuedWork> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'count')) as number[];
     return { keys, jobs, deliveries };
   }
 
