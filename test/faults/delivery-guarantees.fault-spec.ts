@@ -13,7 +13,7 @@ import { sleep, waitFor } from '../support/wait-for.js';
 import { createFaultDatabase, serverAddress, throughPort } from './support/fault-database.js';
 import { freePort } from './support/free-port.js';
 import { HoldingReceiver } from './support/holding-receiver.js';
-import { PrivateRedis } from './support/private-redis.js';
+import { PrivateRedis, type QueuedWork } from './support/private-redis.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { WorkerProcess } from './support/worker-process.js';
 
@@ -103,7 +103,7 @@ describe('delivery guarantees under faults', () => {
     try {
       const owner = uniqueOwner();
       await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flush'), events: ['*'] }).expect(201);
-      let flushed: { keys: number; jobs: number; deliveries: number } | undefined;
+      let flushed: QueuedWork | undefined;
       let emittedAtFlush = -1;
       let deliveredAtFlush = -1;
       const ids = await emitBurst(t, owner, BURST, async (sent) => {
