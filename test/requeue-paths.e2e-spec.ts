@@ -98,7 +98,10 @@ describe('re-queueing without the stale sweep', () => {
     const ids = (await api.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })))).map((e) => e.id);
     const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
     const leased = () =>
-      deliveries.createQueryBuilder('d').where('d.status = :pending AND d.lease_until > :now', { pending: 'pending', now: Date.now() }).getCount();
+      deliveries
+        .createQueryBuilder('d')
+        .where('d.status = :pending AND d.lease_until > :now', { pending: 'pending', now: Date.now() })
+        .getCount();
     await waitFor('the first request to hang at the receiver', () => receiver.at('/hand-back').length === 1);
     await waitFor('both deliveries claimed by the worker', async () => (await leased()) === 2);
     const hung = JSON.parse(receiver.at('/hand-back')[0].body).id as string;

@@ -318,7 +318,8 @@ describe('delivery guarantees under faults', () => {
       // Five endpoints and two events: ten deliveries, within the two requests each endpoint starts with.
       const paths = ['/held-1', '/held-2', '/held-3', '/held-4', '/held-5'];
       for (const path of paths) await emitter.api(owner).post('/v1/webhooks').send({ url: holder.url(path), events: ['*'] }).expect(201);
-      const ids = (await emitter.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })))).map((e) => e.id);
+      const events = await emitter.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })));
+      const ids = events.map((e) => e.id);
       await waitFor('all 10 requests in flight at the receiver', () => holder.heldCount === 10);
 
       await proxy.cut();

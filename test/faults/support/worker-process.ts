@@ -26,7 +26,9 @@ export class WorkerProcess {
     child.stdout!.on('data', (chunk) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
-      for (const line of lines) if (line.startsWith('committed ')) this.committed.push(...(JSON.parse(line.slice('committed '.length)) as string[]));
+      for (const line of lines) {
+        if (line.startsWith('committed ')) this.committed.push(...(JSON.parse(line.slice('committed '.length)) as string[]));
+      }
     });
   }
 
