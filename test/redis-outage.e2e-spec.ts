@@ -192,6 +192,37 @@ describe('Redis outages', () => {
       expect([...eventIdsAt('/split')].sort()).toEqual(emits.map((e) => e.id).sort());
     });
 
+    it('returns each emit within the bound while Redis is frozen (SIGSTOP), and delivers every event once it resumes', async () => {
+      const { redis, logger, api, owner } = await pairWithEndpoint('/frozen');
+      const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
+      const emits: Array<{ ids: string[]; ms: number }> = [];
+
+      // A frozen host keeps its connections open and answers nothing: unlike a refused connection, the
+      // client never learns Redis is away, so each emit runs into its own 2 s patience and gives up.
+      redis.freeze();
+      try {
+        for (let batch = 0; batch < 3; batch++) {
+          const started = performance.now();
+          const ids = await emitMany(api, owner, 10);
+          emits.push({ ids, ms: performance.now() - started });
+        }
+        // Committed durably while Redis could take nothing.
+        expect(await deliveries.countBy({ status: 'pending' })).toBe(30);
+        // The give-up path ran (its warning is logged at most once every 30 s).
+        expect(logger.find('warn', 'WebhookDeliveryQueue', 'Redis did not take 10 deliveries')).toHaveLength(1);
+        expect(outageWarnings(logger, redis)).toHaveLength(0);
+      } finally {
+        redis.thaw();
+      }
+      console.log(`emitMany(10) with Redis frozen: ${emits.map(({ ms }) => `${Math.round(ms)} ms`).join(', ')}`);
+      // The documented bound, with a generous margin for the database write on a busy machine.
+      for (const { ms } of emits) expect(ms).toBeLessThan(EMIT_REDIS_BOUND_MS + 1_500);
+
+      const emitted = emits.flatMap(({ ids }) => ids);
+      await waitFor('all 30 events at the receiver', () => emitted.every((id) => eventIdsAt('/frozen').has(id)), 40_000);
+      await waitFor('every delivery recorded as succeeded', async () => (await deliveries.countBy({ status: 'succeeded' })) === 30);
+    });
+
     it('writes the next emit while an earlier one still waits for a Redis that does not answer', async () => {
       const { redis, api, owner } = await pairWithEndpoint('/paused');
       const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);

@@ -1,11 +1,19 @@
-import { EmitFailedError, WebhookDeliveryEntity, WebhookEventEntity, type WebhooksModuleRootOptions } from '../../lib/index.js';
+import {
+  EmitFailedError,
+  WebhookDeliveryAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEventEntity,
+  type WebhooksModuleRootOptions,
+} from '../../lib/index.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { startTestApp, testWebhookOptions, uniqueOwner, type TestApp } from '../support/test-app.js';
 import type { TestDatabase } from '../support/test-database.js';
 import { TestReceiver } from '../support/test-receiver.js';
 import { sleep, waitFor } from '../support/wait-for.js';
 import { createFaultDatabase, serverAddress, throughPort } from './support/fault-database.js';
 import { freePort } from './support/free-port.js';
-import { PrivateRedis } from './support/private-redis.js';
+import { HoldingReceiver } from './support/holding-receiver.js';
+import { PrivateRedis, type QueuedWork } from './support/private-redis.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { WorkerProcess } from './support/worker-process.js';
 
@@ -35,16 +43,36 @@ async function emitBurst(t: TestApp, ownerId: string, total: number, onBatch?: (
   return ids;
 }
 
+function receivedIds(receiver: TestReceiver, path: string): Set<string> {
+  return new Set(receiver.at(path).map((r) => JSON.parse(r.body).id as string));
+}
+
 /**
- * Waits until every event reached the receiver and every delivery row succeeded, reports the
- * duplicates, and fails on any loss.
+ * Waits until every one of `ids` reached the receiver, by id, and every delivery row succeeded, reports
+ * the duplicates, and fails on any event the receiver never saw.
  */
 async function expectNothingLost(t: TestApp, receiver: TestReceiver, path: string, ids: string[], what: string): Promise<void> {
-  await waitFor(`all ${ids.length} events at the receiver`, () => tally(receiver, path).unique === ids.length, 90_000);
+  const missing = () => {
+    const received = receivedIds(receiver, path);
+    return ids.filter((id) => !received.has(id));
+  };
+  await waitFor(`all ${ids.length} events at the receiver`, () => missing().length === 0, 90_000).catch((error: Error) => {
+    throw new Error(`${error.message} (${missing().length} never arrived)`);
+  });
   await waitFor('every delivery marked succeeded', () => allSucceeded(t, ids), 30_000);
   const result = tally(receiver, path);
   console.log(`${what}: ${result.unique}/${ids.length} events arrived, ${result.duplicates} duplicates, 0 lost`);
+  expect(missing()).toEqual([]);
   expect(result.unique).toBe(ids.length);
+}
+
+/** Pending deliveries under a lease that has not expired: what a worker had claimed and not yet finished. */
+function leasedNow(t: TestApp): Promise<number> {
+  return t.dataSource
+    .getRepository(WebhookDeliveryEntity)
+    .createQueryBuilder('d')
+    .where('d.status = :pending AND d.lease_until > :now', { pending: 'pending', now: Date.now() })
+    .getCount();
 }
 
 async function allSucceeded(t: TestApp, eventIds: string[]): Promise<boolean> {
@@ -75,16 +103,31 @@ describe('delivery guarantees under faults', () => {
     try {
       const owner = uniqueOwner();
       await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flush'), events: ['*'] }).expect(201);
-      let flushedAt = -1;
+      let flushed: QueuedWork | undefined;
+      let emittedAtFlush = -1;
+      let deliveredAtFlush = -1;
       const ids = await emitBurst(t, owner, BURST, async (sent) => {
-        if (flushedAt < 0 && sent >= BURST / 2) {
+        if (!flushed && sent >= BURST / 2) {
           await waitFor('some deliveries before the flush', () => receiver.at('/flush').length >= 200);
-          flushedAt = receiver.at('/flush').length;
-          await redis.command('FLUSHALL');
+          flushed = await redis.flushAll(t.queueName);
+          deliveredAtFlush = tally(receiver, '/flush').unique;
+          emittedAtFlush = sent;
         }
       });
       expect(ids).toHaveLength(BURST);
-      await expectNothingLost(t, receiver, '/flush', ids, `FLUSHALL after ${flushedAt} deliveries`);
+      // The flush destroyed queued work: jobs naming deliveries that had not reached the receiver yet.
+      expect(flushed!.keys).toBeGreaterThan(0);
+      expect(flushed!.jobs).toBeGreaterThan(0);
+      expect(flushed!.deliveries).toBeGreaterThan(0);
+      expect(deliveredAtFlush).toBeLessThan(emittedAtFlush);
+      await expectNothingLost(
+        t,
+        receiver,
+        '/flush',
+        ids,
+        `FLUSHALL after ${deliveredAtFlush} of ${emittedAtFlush} emitted events arrived (it took ${flushed!.jobs} jobs naming ` +
+          `${flushed!.deliveries} deliveries, ${flushed!.keys} keys)`,
+      );
     } finally {
       await t.close();
     }
@@ -100,16 +143,31 @@ describe('delivery guarantees under faults', () => {
       const owner = uniqueOwner();
       await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/killed'), events: ['*'] }).expect(201);
       let killedAt = -1;
+      let emittedAtKill = -1;
+      let leasedAtKill = -1;
       const ids = await emitBurst(emitter, owner, BURST, async (sent) => {
         if (killedAt < 0 && sent >= BURST / 2) {
           await waitFor('some deliveries before the kill', () => receiver.at('/killed').length >= 300);
           await first!.kill();
-          killedAt = receiver.at('/killed').length;
+          killedAt = tally(receiver, '/killed').unique;
+          emittedAtKill = sent;
+          leasedAtKill = await leasedNow(emitter);
           second = await WorkerProcess.start(worker);
         }
       });
       expect(ids).toHaveLength(BURST);
-      await expectNothingLost(emitter, receiver, '/killed', ids, `kill -9 after ${killedAt} deliveries`);
+      // The emitter runs no worker: until the kill, the killed process delivered everything the receiver got.
+      expect(killedAt).toBeGreaterThan(0);
+      expect(killedAt).toBeLessThan(emittedAtKill);
+      // It died holding claimed deliveries, which only lease expiry and the reconciler can give back.
+      expect(leasedAtKill).toBeGreaterThan(0);
+      await expectNothingLost(
+        emitter,
+        receiver,
+        '/killed',
+        ids,
+        `kill -9 after ${killedAt} of ${emittedAtKill} emitted events arrived, ${leasedAtKill} deliveries leased to it`,
+      );
     } finally {
       await first?.kill();
       await second?.stop();
@@ -128,18 +186,33 @@ describe('delivery guarantees under faults', () => {
       host = await WorkerProcess.start({ ...worker, emit: { ownerId: owner, type: 'order.paid', count: 2 * BURST, pauseMs: 25 } });
       await waitFor('some deliveries before the kill', () => receiver.at('/host-killed').length >= 300);
       await host.kill();
-      const killedAt = receiver.at('/host-killed').length;
-      const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
-      const leased = await deliveries.createQueryBuilder('d').where('d.status = :pending AND d.lease_token IS NOT NULL', { pending: 'pending' }).getCount();
-      const stored = await deliveries.count();
+      const killedAt = tally(receiver, '/host-killed').unique;
+      const reported = host.committed;
+      const leased = await leasedNow(api);
       // How many went through Redis depends on how often its worker had room; the local path itself is
       // tested in local-handoff.e2e-spec.ts, the loss of what a dead process held here.
       const jobs = Number(await redis.command('GET', `bull:${api.queueName}:id`));
+      // Every emit the dead process saw resolve is durable; the table may also hold a batch that committed
+      // just before the kill and never got to report. Together they are every event the receiver owes.
+      const stored = (await api.dataSource.getRepository(WebhookEventEntity).find({ select: { id: true }, where: { ownerId: owner } })).map(
+        (event) => event.id,
+      );
+      const storedSet = new Set(stored);
+      expect(reported.length).toBeGreaterThan(0);
+      expect(reported.filter((id) => !storedSet.has(id))).toEqual([]);
+      expect(stored.length - reported.length).toBeLessThanOrEqual(50);
+      // It died with work outstanding: leased deliveries of its own, and events the receiver had not seen.
       expect(leased).toBeGreaterThan(0);
+      expect(killedAt).toBeLessThan(stored.length);
       second = await WorkerProcess.start(worker);
-      const ids = (await api.dataSource.getRepository(WebhookEventEntity).find({ select: { id: true }, where: { ownerId: owner } })).map((event) => event.id);
-      expect(ids).toHaveLength(stored);
-      await expectNothingLost(api, receiver, '/host-killed', ids, `kill -9 of a host emitting and delivering after ${killedAt} deliveries (${stored} stored, ${leased} leased to it, ${jobs} Redis jobs)`);
+      await expectNothingLost(
+        api,
+        receiver,
+        '/host-killed',
+        stored,
+        `kill -9 of a host emitting and delivering after ${killedAt} of ${stored.length} committed events arrived ` +
+          `(${reported.length} reported committed, ${leased} leased to it, ${jobs} Redis jobs)`,
+      );
     } finally {
       await host?.kill();
       await second?.stop();
@@ -181,24 +254,102 @@ describe('delivery guarantees under faults', () => {
     try {
       const owner = uniqueOwner();
       await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/outage'), events: ['*'] }).expect(201);
+      const pending = () => emitter.dataSource.getRepository(WebhookDeliveryEntity).countBy({ status: 'pending' });
       let cutAt = -1;
+      let pendingAtCut = -1;
+      const emittedDuringCut: string[] = [];
       const ids = await emitBurst(emitter, owner, 600, async (sent) => {
-        if (cutAt < 0 && sent >= 300) {
+        if (cutAt >= 0) return;
+        if (sent >= 300) {
           await waitFor('some deliveries before the outage', () => receiver.at('/outage').length >= 100);
           await proxy.cut();
-          cutAt = receiver.at('/outage').length;
+          cutAt = tally(receiver, '/outage').unique;
+          pendingAtCut = await pending();
         }
       });
-      await sleep(3_000);
-      const duringOutage = receiver.at('/outage').length;
+      emittedDuringCut.push(...ids.slice(300));
+      // The worker really met the outage: it opened connections that were refused.
+      await waitFor('the worker to try the database during the outage', () => proxy.refused > 0);
+      await sleep(3_000); // the outage itself
+      const duringOutage = tally(receiver, '/outage').unique;
+      const pendingAtRestore = await pending();
       await proxy.restore();
       expect(ids).toHaveLength(600);
-      await expectNothingLost(emitter, receiver, '/outage', ids, `database cut after ${cutAt} deliveries (${duringOutage} by the end of the 3 s outage)`);
+      // The emitter has its own connection: every emit during the outage committed, none was refused.
+      const stored = await emitter.dataSource.getRepository(WebhookEventEntity).countBy({ ownerId: owner });
+      expect(stored).toBe(600);
+      // Deliveries were waiting on the worker throughout the outage.
+      expect(pendingAtCut).toBeGreaterThan(0);
+      expect(pendingAtRestore).toBeGreaterThan(0);
+      await expectNothingLost(
+        emitter,
+        receiver,
+        '/outage',
+        ids,
+        `database cut after ${cutAt} deliveries (${pendingAtCut} pending); ${emittedDuringCut.length} emits committed during the ` +
+          `outage; ${duringOutage} delivered and ${pendingAtRestore} pending by the end of the 3 s outage, ` +
+          `${proxy.refused} connections refused`,
+      );
     } finally {
       await proxy.restore();
       await worker.close();
       await emitter.close();
+      await proxy.close();
+    }
+  });
+
+  it('records an outcome whose request succeeded while the database was down, once the database is back', async () => {
+    const holder = await HoldingReceiver.start();
+    const proxy = await TcpProxy.start(serverAddress(database.options));
+    const logger = new CapturingLogger();
+    // Long timeouts: the held requests must not time out. The reconciler stays out of the way, so the
+    // only database traffic of the worker during the outage is the recording of the outcomes.
+    const options = { ...FAULT_OPTIONS, delivery: { timeoutMs: 10_000 }, reconciler: { intervalMs: 60_000, staleAfterMs: 2_000 } };
+    const emitter = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...options, processor: false } });
+    const worker = await startTestApp({
+      database: { ...database, options: throughPort(database.options, proxy.port) },
+      dropDatabase: false,
+      redis: redis.url,
+      logger,
+      webhooks: { ...options, queueName: emitter.queueName },
+    });
+    try {
+      const owner = uniqueOwner();
+      // Five endpoints and two events: ten deliveries, within the two requests each endpoint starts with.
+      const paths = ['/held-1', '/held-2', '/held-3', '/held-4', '/held-5'];
+      for (const path of paths) await emitter.api(owner).post('/v1/webhooks').send({ url: holder.url(path), events: ['*'] }).expect(201);
+      const events = await emitter.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })));
+      const ids = events.map((e) => e.id);
+      await waitFor('all 10 requests in flight at the receiver', () => holder.heldCount === 10);
+
       await proxy.cut();
+      holder.release();
+      await waitFor('the receiver to answer 200 to all 10', () => holder.answeredCount === 10);
+      // A write on a pooled connection the cut dropped fails without reaching the proxy; a try after it opens a
+      // new connection, refused. A worker that gave up at once logs it instead: restoring then is too late.
+      const recorderErrors = () => logger.find('error', 'WebhookDeliveryRecorder');
+      await waitFor('the worker to meet the outage while recording the outcomes', () => proxy.refused > 0 || recorderErrors().length > 0);
+      const deliveries = emitter.dataSource.getRepository(WebhookDeliveryEntity);
+      expect(await deliveries.countBy({ status: 'pending' })).toBe(10);
+      await proxy.restore();
+
+      await waitFor('every delivery recorded as succeeded', async () => (await deliveries.countBy({ status: 'succeeded' })) === 10, 20_000);
+      // Recorded from the requests answered during the outage, not from a second send after lease expiry:
+      // each event went out once, and each delivery has one attempt, a 200.
+      const sent = holder.requests.map((r) => `${r.path} ${r.eventId}`).sort();
+      expect(sent).toEqual(paths.flatMap((path) => ids.map((id) => `${path} ${id}`)).sort());
+      const rows = await deliveries.find({ where: { status: 'succeeded' } });
+      expect(rows.map((row) => row.attemptCount)).toEqual(Array(10).fill(1));
+      const attempts = await emitter.dataSource.getRepository(WebhookDeliveryAttemptEntity).find();
+      expect(attempts.map((attempt) => attempt.statusCode)).toEqual(Array(10).fill(200));
+      expect(recorderErrors()).toEqual([]);
+      console.log(`outcomes of 10 deliveries answered during the outage recorded after ${proxy.refused} refused connections`);
+    } finally {
+      await proxy.restore();
+      await worker.close();
+      await emitter.close();
+      await proxy.close();
+      await holder.close();
     }
   });
 
@@ -229,7 +380,7 @@ describe('delivery guarantees under faults', () => {
     } finally {
       await proxy.restore();
       await app.close();
-      await proxy.cut();
+      await proxy.close();
     }
   });
 });

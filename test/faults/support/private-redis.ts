@@ -3,6 +3,29 @@ import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
+/** Counts the queue's keys, its waiting and delayed jobs and their delivery ids; with ARGV[2] 'flush', then FLUSHALL, atomically. */
+const COUNT_QUEUED = `
+local prefix = ARGV[1]
+local keys = #redis.call('KEYS', prefix .. '*')
+local jobs, deliveries = 0, 0
+local function count(id)
+  local data = redis.call('HGET', prefix .. id, 'data')
+  if data then
+    jobs = jobs + 1
+    deliveries = deliveries + #(cjson.decode(data).ids or {})
+  end
+end
+for _, id in ipairs(redis.call('LRANGE', prefix .. 'wait', 0, -1)) do count(id) end
+for _, id in ipairs(redis.call('ZRANGE', prefix .. 'delayed', 0, -1)) do count(id) end
+if ARGV[2] == 'flush' then redis.call('FLUSHALL') end
+return { keys, jobs, deliveries }`;
+
+export interface QueuedWork {
+  keys: number;
+  jobs: number;
+  deliveries: number;
+}
+
 /**
  * A redis-server of the test's own, so it can be flushed, stopped and started again without disturbing
  * anyone. It keeps its port across `stop()` and `start()`; it persists nothing, so each start is empty.
@@ -59,6 +82,31 @@ export class PrivateRedis {
     } finally {
       client.disconnect();
     }
+  }
+
+  /**
+   * Flushes everything (FLUSHALL) in one atomic step with counting what the queue held: its keys, the
+   * jobs waiting or delayed, and the delivery ids those jobs named, so a test can show what was lost.
+   */
+  async flushAll(queueName: string): Promise<QueuedWork> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'flush')) as number[];
+    return { keys, jobs, deliveries };
+  }
+
+  /** What the queue holds now: its keys, the jobs waiting or delayed, and the delivery ids they name. */
+  async queued(queueName: string): Promise<QueuedWork> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'count')) as number[];
+    return { keys, jobs, deliveries };
+  }
+
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a frozen host would. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the frozen server answers again, what it was sent meanwhile included. */
+  thaw(): void {
+    this.process?.kill('SIGCONT');
   }
 
   /** Kills redis-server (SIGKILL: clients see the connection drop, as in a crash); the port stays reserved for `start()`. */
