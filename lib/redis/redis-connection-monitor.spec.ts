@@ -139,6 +139,18 @@ describe('RedisConnectionMonitor', () => {
       await expect(atShutdown).rejects.toThrow('the app is stopping');
     });
 
+    it('still sends commands while the app stops, for the hand-back and the locks, until the connection closes', async () => {
+      const client = new ClientEvents();
+      const monitor = monitorOf(client);
+      client.accept();
+      monitor.beforeApplicationShutdown();
+      const send = jest.fn(async () => 'OK');
+      await expect(monitor.command(send, 1_000)).resolves.toBe('OK');
+      monitor.onApplicationShutdown();
+      await expect(monitor.command(send, 1_000)).rejects.toThrow('the app is stopping');
+      expect(send).toHaveBeenCalledTimes(1);
+    });
+
     it('gives up on a command Redis does not answer in time, and passes answers through', async () => {
       const client = new ClientEvents();
       const monitor = monitorOf(client);

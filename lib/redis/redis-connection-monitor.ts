@@ -85,12 +85,13 @@ export class RedisConnectionMonitor implements OnModuleInit, BeforeApplicationSh
   /**
    * Sends a command unless Redis is known to be down, and gives up on it after `patienceMs`, as soon as
    * Redis goes down, or when the app starts stopping, whichever comes first, so nothing waits on a Redis
-   * that is away. Commands sent while the app stops still go out, within their patience: a stopping
-   * worker hands back what it claimed and releases its locks through them, before the queue's connection
-   * closes. A command given up on may still run later: the client keeps it for the next connection.
+   * that is away. Commands sent while the app stops still go out, within their patience, until the queue's
+   * connection closes (`onApplicationShutdown`): a stopping worker hands back what it claimed and releases
+   * its locks through them. A command given up on may still run later: the client keeps it for the next connection.
    */
   async command<T>(send: () => Promise<T>, patienceMs: number): Promise<T> {
     if (this.isDown) throw this.unreachable();
+    if (this.stopping) throw new Error('the app is stopping');
     let abandon!: (reason: Error) => void;
     const abandoned = new Promise<never>((_, reject) => {
       abandon = reject;
