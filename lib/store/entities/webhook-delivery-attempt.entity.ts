@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from './epoch-ms.transformer.js';
 
+/** How the error of an attempt the circuit breaker counted without sending it begins. */
+export const UNSENT_ATTEMPT_PREFIX = 'not sent: ';
+
 @Entity('webhook_delivery_attempts')
 @Index('IDX_webhook_delivery_attempts_delivery', ['deliveryId', 'attempt'])
 @Index('IDX_webhook_delivery_attempts_endpoint', ['endpointId', 'startedAt'])
