@@ -18,7 +18,6 @@ async function buildOpenApiDocument(lib) {
   const { TypeOrmModule } = require('@nestjs/typeorm');
   const { BullModule } = require('@nestjs/bull');
   const { DocumentBuilder, SwaggerModule } = require('@nestjs/swagger');
-  const { version } = require('../package.json');
 
   // Nothing is served or delivered: the app exists only to be scanned, so Redis is never dialled.
   class DocumentAppModule {}
@@ -34,7 +33,8 @@ async function buildOpenApiDocument(lib) {
     const config = new DocumentBuilder()
       .setTitle('nestjs-webhooks management API')
       .setDescription('Manage webhook endpoints, their secrets and their delivery history. See docs/rest-api.md.')
-      .setVersion(version)
+      // The API's version, as in its /v1 path; the package's version would change the document on every release.
+      .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: "Whatever the host's `authenticate` accepts." })
       .build();
     return SwaggerModule.createDocument(app, config);

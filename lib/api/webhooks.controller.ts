@@ -209,6 +209,7 @@ const COMMON_ERRORS: Record<number, ResponseDoc> = {
     ...error("The owner spent its read or write budget (`rateLimit`)."),
     headers: { 'Retry-After': { description: 'Seconds until the window resets.', schema: { type: 'integer' } } },
   },
+  500: error("An internal error: the database failed, or the host's `authenticate` returned a malformed principal."),
   503: error('`authenticate` did not settle within `authenticateTimeoutMs`.'),
 };
 

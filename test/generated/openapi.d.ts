@@ -627,6 +627,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -713,6 +722,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -819,6 +837,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -912,6 +939,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1015,6 +1051,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -1112,6 +1157,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1226,6 +1280,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -1317,6 +1380,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1416,6 +1488,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1524,6 +1605,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +1732,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -1748,6 +1847,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -1843,6 +1951,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1959,6 +2076,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiError"];
                 };
             };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
             /** @description `authenticate` did not settle within `authenticateTimeoutMs`. */
             503: {
                 headers: {
@@ -2055,6 +2181,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the window resets. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiError"];
+                };
+            };
+            /** @description An internal error: the database failed, or the host's `authenticate` returned a malformed principal. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
