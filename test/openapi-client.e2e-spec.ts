@@ -44,7 +44,10 @@ describe('a typed client generated from openapi.json', () => {
     const got = await client.GET('/v1/webhooks/{id}', byId);
     expect(got.data).toMatchObject({ id: endpoint.id, description: 'User events webhook', enabled: true, disabled_reason: null });
 
-    const patched = await client.PATCH('/v1/webhooks/{id}', { ...byId, body: { events: ['user.created', 'user.updated', 'user.deleted'] } });
+    const patched = await client.PATCH('/v1/webhooks/{id}', {
+      ...byId,
+      body: { events: ['user.created', 'user.updated', 'user.deleted'] },
+    });
     expect(patched.data!.events).toEqual(['user.created', 'user.updated', 'user.deleted']);
 
     const rotated = await client.POST('/v1/webhooks/{id}/rotate-secret', byId);
@@ -56,14 +59,20 @@ describe('a typed client generated from openapi.json', () => {
     expect(test.response.status).toBe(202);
     await waitFor('the test event at the receiver', () => receiver.at('/client').length === 1);
     await waitFor('the test delivery to succeed', async () => {
-      const { data } = await client.GET('/v1/webhooks/{id}/deliveries', { params: { path: { id: endpoint.id }, query: { status: 'succeeded' } } });
+      const { data } = await client.GET('/v1/webhooks/{id}/deliveries', {
+        params: { path: { id: endpoint.id }, query: { status: 'succeeded' } },
+      });
       return data!.data.some((d) => d.id === test.data!.delivery_id);
     });
 
     const delivery = await client.GET('/v1/webhooks/{id}/deliveries/{deliveryId}', {
       params: { path: { id: endpoint.id, deliveryId: test.data!.delivery_id } },
     });
-    expect(delivery.data).toMatchObject({ event_type: 'webhook.test', status: 'succeeded', attempts: [{ attempt: 1, status_code: 200, error: null }] });
+    expect(delivery.data).toMatchObject({
+      event_type: 'webhook.test',
+      status: 'succeeded',
+      attempts: [{ attempt: 1, status_code: 200, error: null }],
+    });
 
     const stats = await client.GET('/v1/webhooks/{id}/stats', { params: { path: { id: endpoint.id }, query: { window: '1h' } } });
     expect(stats.data).toMatchObject({ attempts: 1, succeeded: 1, success_rate: 1, last_failure_at: null });

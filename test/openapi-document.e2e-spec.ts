@@ -13,7 +13,9 @@ function validateOpenApi(document: unknown): { valid: boolean; errors?: unknown 
     for await (const chunk of process.stdin) input += chunk;
     const result = await new Validator().validate(JSON.parse(input));
     process.stdout.write(JSON.stringify({ valid: result.valid, errors: result.errors }));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(document), encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(document), encoding: 'utf8' }),
+  );
 }
 
 /**
@@ -51,7 +53,9 @@ describe('the OpenAPI document', () => {
         return { method, path: `/${prefix}${path === '/' ? '' : `/${path}`}`.replace(/:(\w+)/g, '{$1}') };
       });
     expect(routes.length).toBe(15);
-    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations as object).map((method) => ({ method, path })));
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations as object).map((method) => ({ method, path })),
+    );
     expect(documented).toEqual(expect.arrayContaining(routes));
     expect(documented).toHaveLength(routes.length);
 
@@ -73,11 +77,18 @@ describe('the OpenAPI document', () => {
       const schema = operation.responses[success[0]].content?.['application/json']?.schema;
       expect([where, success[0] === '204' ? schema === undefined : typeof schema?.$ref === 'string']).toEqual([where, true]);
       for (const status of ['400', '401', '403', '413', '415', '429', '503', ...(path.includes('{id}') ? ['404'] : [])]) {
-        expect([where, status, operation.responses[status]?.content['application/json'].schema]).toEqual([where, status, { $ref: '#/components/schemas/WebhookApiError' }]);
+        expect([where, status, operation.responses[status]?.content['application/json'].schema]).toEqual([
+          where,
+          status,
+          { $ref: '#/components/schemas/WebhookApiError' },
+        ]);
       }
       for (const parameter of path.match(/\{(\w+)\}/g) ?? []) {
         const name = parameter.slice(1, -1);
-        expect([where, operation.parameters.find((p: { name: string; in: string }) => p.name === name && p.in === 'path')?.required]).toEqual([where, true]);
+        expect([
+          where,
+          operation.parameters.find((p: { name: string; in: string }) => p.name === name && p.in === 'path')?.required,
+        ]).toEqual([where, true]);
       }
     }
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
@@ -89,12 +100,20 @@ describe('the OpenAPI document', () => {
     expect(CreateWebhookDto.properties.url).toMatchObject({ type: 'string', minLength: 1, maxLength: 2048 });
     expect(CreateWebhookDto.properties.events).toMatchObject({ type: 'array', minItems: 1, maxItems: 100, uniqueItems: true });
     expect(CreateWebhookDto.properties.description).toMatchObject({ type: 'string', nullable: true, maxLength: 1024 });
-    expect(CreateWebhookDto.properties.metadata).toMatchObject({ type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 512 } });
+    expect(CreateWebhookDto.properties.metadata).toMatchObject({
+      type: 'object',
+      maxProperties: 50,
+      additionalProperties: { type: 'string', maxLength: 512 },
+    });
     expect(UpdateWebhookDto).toMatchObject({ additionalProperties: false, minProperties: 1 });
     expect(UpdateWebhookDto.required).toBeUndefined();
     expect(RecoverWebhookDto).toMatchObject({ additionalProperties: false, required: ['since'] });
-    const query = (path: string) => Object.fromEntries(document.paths[path].get.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p]));
-    expect(query('/v1/webhooks')).toMatchObject({ limit: { required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } }, cursor: { required: false } });
+    const query = (path: string) =>
+      Object.fromEntries(document.paths[path].get.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p]));
+    expect(query('/v1/webhooks')).toMatchObject({
+      limit: { required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+      cursor: { required: false },
+    });
     expect(query('/v1/webhooks/{id}/deliveries').status.schema.enum).toEqual(['pending', 'succeeded', 'failed', 'cancelled', 'skipped']);
     expect(query('/v1/webhooks/{id}/stats').window.schema).toMatchObject({ type: 'string', pattern: '^[1-9][0-9]{0,4}[mhd]$' });
   });

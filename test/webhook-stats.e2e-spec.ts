@@ -29,7 +29,11 @@ describe('GET /v1/webhooks/:id/stats', () => {
   });
 
   async function create(owner: string, path: string): Promise<string> {
-    const { body } = await t.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['user.created'] }).expect(201);
+    const { body } = await t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url(path), events: ['user.created'] })
+      .expect(201);
     return body.id;
   }
 
@@ -44,15 +48,29 @@ describe('GET /v1/webhooks/:id/stats', () => {
       const { body } = await t.api(owner).get(`/v1/webhooks/${endpoint}/deliveries?limit=100`).expect(200);
       return body.data.length === outcomes.length && body.data.every((d: { status: string }) => d.status !== 'pending') ? body.data : null;
     };
-    await waitFor('every delivery to both endpoints to finish', async () => (await finished(id)) !== null && (await finished(other)) !== null);
+    await waitFor(
+      'every delivery to both endpoints to finish',
+      async () => (await finished(id)) !== null && (await finished(other)) !== null,
+    );
 
     const deliveries: Array<{ id: string }> = (await finished(id))!;
     const attempts = (
-      await Promise.all(deliveries.map(async (d) => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries/${d.id}`).expect(200)).body.attempts))
+      await Promise.all(
+        deliveries.map(async (d) => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries/${d.id}`).expect(200)).body.attempts),
+      )
     ).flat() as Array<{ started_at: string; duration_ms: number; status_code: number | null; error: string | null }>;
     const ok = (a: (typeof attempts)[number]) => a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
-    const latest = (list: typeof attempts) => (list.length === 0 ? null : list.map((a) => a.started_at).sort().at(-1));
-    const durations = attempts.filter((a) => !a.error?.startsWith('not sent: ')).map((a) => a.duration_ms).sort((a, b) => a - b);
+    const latest = (list: typeof attempts) =>
+      list.length === 0
+        ? null
+        : list
+            .map((a) => a.started_at)
+            .sort()
+            .at(-1);
+    const durations = attempts
+      .filter((a) => !a.error?.startsWith('not sent: '))
+      .map((a) => a.duration_ms)
+      .sort((a, b) => a - b);
     const succeeded = attempts.filter(ok).length;
     expect(succeeded).toBe(outcomes.filter((fail) => !fail).length);
 
@@ -76,7 +94,14 @@ describe('GET /v1/webhooks/:id/stats', () => {
 
     // The sibling endpoint's attempts are its own.
     const { body: siblings } = await t.api(owner).get(`/v1/webhooks/${other}/stats`).expect(200);
-    expect(siblings).toMatchObject({ window: '24h', attempts: outcomes.length, succeeded: outcomes.length, failed: 0, success_rate: 1, last_failure_at: null });
+    expect(siblings).toMatchObject({
+      window: '24h',
+      attempts: outcomes.length,
+      succeeded: outcomes.length,
+      failed: 0,
+      success_rate: 1,
+      last_failure_at: null,
+    });
   });
 
   it('counts only the attempts inside the window, and leaves unsent attempts out of the durations', async () => {
@@ -139,7 +164,7 @@ describe('GET /v1/webhooks/:id/stats', () => {
     });
   });
 
-  it('refuses a bad window with 400, and answers 404 for ids that are not the caller\'s', async () => {
+  it("refuses a bad window with 400, and answers 404 for ids that are not the caller's", async () => {
     const owner = uniqueOwner('stats');
     const id = await create(owner, '/stats');
     for (const window of ['bad', '0h', '1w', '31d', '1.5h', '721h', '123456789']) {
@@ -187,7 +212,9 @@ describe('GET /v1/webhooks/:id/stats', () => {
       }
       expect(statements).toHaveLength(2);
       for (const { sql, parameters } of statements) {
-        const plan = (await t.dataSource.query(`EXPLAIN ${sql}`, parameters)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+        const plan = (await t.dataSource.query(`EXPLAIN ${sql}`, parameters))
+          .map((row: Record<string, string>) => row['QUERY PLAN'])
+          .join('\n');
         expect(plan).toContain('IDX_webhook_delivery_attempts_endpoint');
         expect(plan).not.toMatch(/Seq Scan on webhook_delivery_attempts/);
       }

@@ -1,4 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards, UsePipes, type Type } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+  type Type,
+} from '@nestjs/common';
 import { EventCatalog } from '../emit/event-catalog.js';
 import { WebhookDeliveryService } from '../management/webhook-delivery.service.js';
 import { WebhookEndpointService } from '../management/webhook-endpoint.service.js';
@@ -6,11 +20,24 @@ import { WebhookStatsService } from '../management/webhook-stats.service.js';
 import { isId, type IdPrefix } from '../utils/id.js';
 import { WebhookValidationError } from '../webhooks.errors.js';
 import { CreateWebhookDto, DeliveryPageQueryDto, PageQueryDto, RecoverWebhookDto, StatsQueryDto, UpdateWebhookDto } from './dto/index.js';
-import { WebhookDelivery, WebhookDeliveryDetail, WebhookDeliveryPage, WebhookRecovery, WebhookTestEvent } from './openapi/delivery.schema.js';
+import {
+  WebhookDelivery,
+  WebhookDeliveryDetail,
+  WebhookDeliveryPage,
+  WebhookRecovery,
+  WebhookTestEvent,
+} from './openapi/delivery.schema.js';
 import { WebhookEndpoint, WebhookEndpointPage, WebhookEndpointWithSecret, WebhookSecret } from './openapi/endpoint.schema.js';
 import { WebhookApiError } from './openapi/error.schema.js';
 import { WebhookEventTypeList } from './openapi/event-type.schema.js';
-import { DocController, DocOperation, DocParameters, DocResponses, type ParameterDoc, type ResponseDoc } from './openapi/openapi-metadata.js';
+import {
+  DocController,
+  DocOperation,
+  DocParameters,
+  DocResponses,
+  type ParameterDoc,
+  type ResponseDoc,
+} from './openapi/openapi-metadata.js';
 import { WebhookStats } from './openapi/stats.schema.js';
 import { OwnerId } from './owner.decorator.js';
 import { RequiresAccess } from './webhook-access.js';
@@ -45,12 +72,24 @@ export function createWebhooksController(path: string): Type<unknown> {
     @Get('event-types')
     @RequiresAccess('read')
     eventTypes() {
-      return { data: this.catalog.list().map(({ name, description, schema }) => ({ name, description: description ?? null, schema: schema ?? null })) };
+      return {
+        data: this.catalog
+          .list()
+          .map(({ name, description, schema }) => ({ name, description: description ?? null, schema: schema ?? null })),
+      };
     }
 
-    @DocOperation({ operationId: 'createWebhook', summary: 'Create a webhook endpoint', description: 'The answer is the only one besides the secret routes that shows the secret.' })
+    @DocOperation({
+      operationId: 'createWebhook',
+      summary: 'Create a webhook endpoint',
+      description: 'The answer is the only one besides the secret routes that shows the secret.',
+    })
     @DocParameters({ in: 'body', type: CreateWebhookDto, required: true })
-    @DocResponses({ 201: { description: 'Created, with its secret.', type: WebhookEndpointWithSecret }, 400: INVALID, 409: error('The owner already has `maxEndpointsPerOwner` endpoints.') })
+    @DocResponses({
+      201: { description: 'Created, with its secret.', type: WebhookEndpointWithSecret },
+      400: INVALID,
+      409: error('The owner already has `maxEndpointsPerOwner` endpoints.'),
+    })
     @Post()
     @RequiresAccess('write')
     create(@OwnerId() ownerId: string, @Body() body: CreateWebhookDto) {
@@ -74,7 +113,11 @@ export function createWebhooksController(path: string): Type<unknown> {
       return this.endpoints.get(ownerId, id);
     }
 
-    @DocOperation({ operationId: 'updateWebhook', summary: 'Update a webhook endpoint', description: 'Fields left out are kept; `metadata` is replaced as a whole.' })
+    @DocOperation({
+      operationId: 'updateWebhook',
+      summary: 'Update a webhook endpoint',
+      description: 'Fields left out are kept; `metadata` is replaced as a whole.',
+    })
     @DocParameters(WEBHOOK_ID, { in: 'body', type: UpdateWebhookDto, required: true })
     @DocResponses({ 200: { description: 'The updated endpoint.', type: WebhookEndpoint }, 400: INVALID, 404: NOT_FOUND })
     @Patch(':id')
@@ -83,7 +126,11 @@ export function createWebhooksController(path: string): Type<unknown> {
       return this.endpoints.update(ownerId, id, body);
     }
 
-    @DocOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook endpoint', description: 'Its pending deliveries are cancelled in the same transaction.' })
+    @DocOperation({
+      operationId: 'deleteWebhook',
+      summary: 'Delete a webhook endpoint',
+      description: 'Its pending deliveries are cancelled in the same transaction.',
+    })
     @DocParameters(WEBHOOK_ID)
     @DocResponses({ 204: { description: 'Deleted.' }, 404: NOT_FOUND })
     @Delete(':id')
@@ -93,9 +140,17 @@ export function createWebhooksController(path: string): Type<unknown> {
       await this.endpoints.remove(ownerId, id);
     }
 
-    @DocOperation({ operationId: 'rotateWebhookSecret', summary: "Rotate the endpoint's signing secret", description: 'The replaced secret keeps signing, beside the new one, for `signing.rotationOverlapMs`.' })
+    @DocOperation({
+      operationId: 'rotateWebhookSecret',
+      summary: "Rotate the endpoint's signing secret",
+      description: 'The replaced secret keeps signing, beside the new one, for `signing.rotationOverlapMs`.',
+    })
     @DocParameters(WEBHOOK_ID)
-    @DocResponses({ 200: { description: 'The new secret.', type: WebhookSecret }, 404: NOT_FOUND, 409: error('The rotation kept losing the race to concurrent ones; nothing changed.') })
+    @DocResponses({
+      200: { description: 'The new secret.', type: WebhookSecret },
+      404: NOT_FOUND,
+      409: error('The rotation kept losing the race to concurrent ones; nothing changed.'),
+    })
     @Post(':id/rotate-secret')
     @HttpCode(200)
     @RequiresAccess('write')
@@ -114,7 +169,11 @@ export function createWebhooksController(path: string): Type<unknown> {
     }
 
     // Reading a secret is as sensitive as changing one.
-    @DocOperation({ operationId: 'getWebhookSecret', summary: "Reveal the endpoint's current secret", description: 'A write route: it needs `webhooks:write` and counts against the write budget.' })
+    @DocOperation({
+      operationId: 'getWebhookSecret',
+      summary: "Reveal the endpoint's current secret",
+      description: 'A write route: it needs `webhooks:write` and counts against the write budget.',
+    })
     @DocParameters(WEBHOOK_ID)
     @DocResponses({ 200: { description: 'The current secret.', type: WebhookSecret }, 404: NOT_FOUND })
     @Get(':id/secret')
@@ -133,7 +192,10 @@ export function createWebhooksController(path: string): Type<unknown> {
       return this.deliveries.sendTest(ownerId, id);
     }
 
-    @DocOperation({ operationId: 'recoverWebhookDeliveries', summary: 'Queue again the failed and skipped deliveries created in a time window' })
+    @DocOperation({
+      operationId: 'recoverWebhookDeliveries',
+      summary: 'Queue again the failed and skipped deliveries created in a time window',
+    })
     @DocParameters(WEBHOOK_ID, { in: 'body', type: RecoverWebhookDto, required: true })
     @DocResponses({ 202: { description: 'Queued.', type: WebhookRecovery }, 400: INVALID, 404: NOT_FOUND, 409: DISABLED })
     @Post(':id/recover')
@@ -154,7 +216,10 @@ export function createWebhooksController(path: string): Type<unknown> {
 
     @DocOperation({ operationId: 'getWebhookDelivery', summary: 'Get a delivery with its payload and every attempt' })
     @DocParameters(WEBHOOK_ID, DELIVERY_ID)
-    @DocResponses({ 200: { description: 'The delivery.', type: WebhookDeliveryDetail }, 404: error('No such webhook or delivery for this owner.') })
+    @DocResponses({
+      200: { description: 'The delivery.', type: WebhookDeliveryDetail },
+      404: error('No such webhook or delivery for this owner.'),
+    })
     @Get(':id/deliveries/:deliveryId')
     @RequiresAccess('read')
     getDelivery(@OwnerId() ownerId: string, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
@@ -206,17 +271,30 @@ const COMMON_ERRORS: Record<number, ResponseDoc> = {
   413: error("The body is larger than the host's body parser accepts."),
   415: error('A body was sent without a JSON Content-Type.'),
   429: {
-    ...error("The owner spent its read or write budget (`rateLimit`)."),
+    ...error('The owner spent its read or write budget (`rateLimit`).'),
     headers: { 'Retry-After': { description: 'Seconds until the window resets.', schema: { type: 'integer' } } },
   },
   500: error("An internal error: the database failed, or the host's `authenticate` returned a malformed principal."),
   503: error('`authenticate` did not settle within `authenticateTimeoutMs`.'),
 };
 
-const WEBHOOK_ID: ParameterDoc = { name: 'id', in: 'path', required: true, description: 'The webhook id: `wh_` and 26 characters.', schema: { type: 'string' } };
-const DELIVERY_ID: ParameterDoc = { name: 'deliveryId', in: 'path', required: true, description: 'The delivery id: `dlv_` and 26 characters.', schema: { type: 'string' } };
+const WEBHOOK_ID: ParameterDoc = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The webhook id: `wh_` and 26 characters.',
+  schema: { type: 'string' },
+};
+const DELIVERY_ID: ParameterDoc = {
+  name: 'deliveryId',
+  in: 'path',
+  required: true,
+  description: 'The delivery id: `dlv_` and 26 characters.',
+  schema: { type: 'string' },
+};
 
 function checkCursor(prefix: IdPrefix, cursor: string | undefined): string | undefined {
-  if (cursor !== undefined && !isId(prefix, cursor)) throw new WebhookValidationError(['cursor is not valid; pass the next_cursor of the previous page']);
+  if (cursor !== undefined && !isId(prefix, cursor))
+    throw new WebhookValidationError(['cursor is not valid; pass the next_cursor of the previous page']);
   return cursor;
 }

@@ -78,7 +78,8 @@ export class WebhookStatsService {
 export function parseStatsWindow(window: string): number {
   const match = typeof window === 'string' ? WINDOW.exec(window) : null;
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : Number.NaN;
-  if (!(ms <= MAX_WINDOW_MS)) throw new WebhookValidationError(['window must be a number and a unit (m, h or d) from 1m to 30d, such as 1h, 24h or 7d']);
+  if (!(ms <= MAX_WINDOW_MS))
+    throw new WebhookValidationError(['window must be a number and a unit (m, h or d) from 1m to 30d, such as 1h, 24h or 7d']);
   return ms;
 }
 

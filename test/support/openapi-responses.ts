@@ -23,7 +23,10 @@ interface Operation {
 let operations: Operation[] | undefined;
 const violations: string[] = [];
 
-export function loadOpenApiDocument(): { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } } & Schema {
+export function loadOpenApiDocument(): {
+  paths: Record<string, Record<string, any>>;
+  components: { schemas: Record<string, Schema> };
+} & Schema {
   // Jest runs from the repository root (and the ESM job from its copy, which has openapi.json too).
   return JSON.parse(readFileSync(join(process.cwd(), 'openapi.json'), 'utf8'));
 }
@@ -53,7 +56,13 @@ function compile(): Operation[] {
         responses[status] = { schema: ref ? ajv.compile(ref) : undefined };
       }
       // Express matches routes case-insensitively and with an optional trailing slash.
-      compiled.push({ method, template, pattern: new RegExp(`^${source}/?$`, 'i'), params: (template.match(/\{/g) ?? []).length, responses });
+      compiled.push({
+        method,
+        template,
+        pattern: new RegExp(`^${source}/?$`, 'i'),
+        params: (template.match(/\{/g) ?? []).length,
+        responses,
+      });
     }
   }
   // Literal segments first: /event-types before /{id}.
@@ -77,18 +86,26 @@ function check(method: string, url: string, status: number, contentType: string,
     return `${where} answered ${status} with a body that is not JSON`;
   }
   if (response.schema(parsed)) return null;
-  const problems = (response.schema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  const problems = (response.schema.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
   return `${where} answered ${status} with a body that does not match its schema: ${problems.join('; ')}\n  body: ${body.toString('utf8').slice(0, 500)}`;
 }
 
 /** Express middleware: records the answer's status and body, and checks them once it is sent. */
-export function openApiResponseRecorder(request: IncomingMessage & { originalUrl?: string }, response: ServerResponse, next: () => void): void {
+export function openApiResponseRecorder(
+  request: IncomingMessage & { originalUrl?: string },
+  response: ServerResponse,
+  next: () => void,
+): void {
   const chunks: Buffer[] = [];
   const write = response.write.bind(response);
   const end = response.end.bind(response);
   const keep = (chunk: unknown, encoding?: unknown) => {
     if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+      chunks.push(
+        Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+      );
     }
   };
   response.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
@@ -101,7 +118,13 @@ export function openApiResponseRecorder(request: IncomingMessage & { originalUrl
   }) as typeof response.end;
   response.once('finish', () => {
     const url = request.originalUrl ?? request.url ?? '';
-    const problem = check(request.method ?? '', url, response.statusCode, String(response.getHeader('content-type') ?? ''), Buffer.concat(chunks));
+    const problem = check(
+      request.method ?? '',
+      url,
+      response.statusCode,
+      String(response.getHeader('content-type') ?? ''),
+      Buffer.concat(chunks),
+    );
     if (problem) violations.push(problem);
   });
   next();

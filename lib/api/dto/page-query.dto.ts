@@ -10,7 +10,14 @@ export class PageQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
-  @DocProperty({ type: 'integer', required: false, minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Page size.' })
+  @DocProperty({
+    type: 'integer',
+    required: false,
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: 'Page size.',
+  })
   limit?: number;
 
   @IsOptional()

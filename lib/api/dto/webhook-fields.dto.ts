@@ -33,12 +33,23 @@ export class WebhookFieldsDto {
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
-  @DocProperty({ type: 'string', required: false, nullable: true, maxLength: MAX_DESCRIPTION_LENGTH, description: '`null` clears it.', example: 'User events webhook' })
+  @DocProperty({
+    type: 'string',
+    required: false,
+    nullable: true,
+    maxLength: MAX_DESCRIPTION_LENGTH,
+    description: '`null` clears it.',
+    example: 'User events webhook',
+  })
   description?: string | null;
 
   @IsOptional()
   @IsBoolean()
-  @DocProperty({ type: 'boolean', required: false, description: '`false` disables the endpoint ("disabled through the API"); `true` enables it again.' })
+  @DocProperty({
+    type: 'boolean',
+    required: false,
+    description: '`false` disables the endpoint ("disabled through the API"); `true` enables it again.',
+  })
   enabled?: boolean;
 
   // Kept exactly as sent: class-transformer would rebuild the map and drop keys such as "toString".

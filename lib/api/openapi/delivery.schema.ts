@@ -59,7 +59,11 @@ export class WebhookDeliveryAttempt {
   @DocProperty({ type: 'string', nullable: true, description: 'Null on success.' })
   error!: string | null;
 
-  @DocProperty({ type: 'string', nullable: true, description: 'The start of what the receiver answered (`delivery.responseBodyLimitBytes`).' })
+  @DocProperty({
+    type: 'string',
+    nullable: true,
+    description: 'The start of what the receiver answered (`delivery.responseBodyLimitBytes`).',
+  })
   response_body!: string | null;
 }
 

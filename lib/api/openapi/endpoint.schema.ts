@@ -23,7 +23,8 @@ export class WebhookEndpoint {
     type: 'string',
     nullable: true,
     description:
-      'Null while enabled; otherwise "disabled through the API", "endpoint answered 410 Gone" or "failing since <ISO 8601 time> (<N> failed attempts)".',
+      'Null while enabled; otherwise "disabled through the API", "endpoint answered 410 Gone" ' +
+      'or "failing since <ISO 8601 time> (<N> failed attempts)".',
   })
   disabled_reason!: string | null;
 
@@ -37,7 +38,11 @@ export class WebhookEndpoint {
   updated_at!: string;
 }
 
-const SECRET = { type: 'string', description: '`whsec_` and the base64 of 32 random bytes.', example: 'whsec_2V8hLXC77s/KoYdldsoVZGSggkYDv0Yyj5f9spl/7Bk=' } as const;
+const SECRET = {
+  type: 'string',
+  description: '`whsec_` and the base64 of 32 random bytes.',
+  example: 'whsec_2V8hLXC77s/KoYdldsoVZGSggkYDv0Yyj5f9spl/7Bk=',
+} as const;
 
 /** The answer to create: the endpoint, and its secret, shown here and by the secret routes only. */
 export class WebhookEndpointWithSecret extends WebhookEndpoint {

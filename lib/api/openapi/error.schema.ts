@@ -6,7 +6,12 @@ export class WebhookApiError {
   @DocProperty({ type: 'integer', minimum: 400, maximum: 599, example: 404 })
   statusCode!: number;
 
-  @DocProperty({ type: 'string', required: false, description: 'The status text; absent when the body parser refused the request.', example: 'Not Found' })
+  @DocProperty({
+    type: 'string',
+    required: false,
+    description: 'The status text; absent when the body parser refused the request.',
+    example: 'Not Found',
+  })
   error?: string;
 
   @DocProperty({

@@ -7,7 +7,12 @@ export class WebhookEventType {
   @DocProperty({ type: 'string', nullable: true })
   description!: string | null;
 
-  @DocProperty({ type: 'object', nullable: true, additionalProperties: true, description: "The JSON Schema of the event's data, if the catalog gives one." })
+  @DocProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    description: "The JSON Schema of the event's data, if the catalog gives one.",
+  })
   schema!: unknown;
 }
 

@@ -17,7 +17,11 @@ export class WebhookStats {
   @DocProperty(INSTANT)
   until!: string;
 
-  @DocProperty({ type: 'integer', minimum: 0, description: 'Attempts started in the window, including those the circuit breaker counted without sending.' })
+  @DocProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Attempts started in the window, including those the circuit breaker counted without sending.',
+  })
   attempts!: number;
 
   @DocProperty({ type: 'integer', minimum: 0, description: 'Attempts answered with a 2xx.' })
@@ -29,13 +33,28 @@ export class WebhookStats {
   @DocProperty({ type: 'number', minimum: 0, maximum: 1, nullable: true, description: 'succeeded / attempts; null without attempts.' })
   success_rate!: number | null;
 
-  @DocProperty({ type: 'integer', minimum: 0, nullable: true, description: "Median duration of the sent attempts (nearest rank); null when none was sent." })
+  @DocProperty({
+    type: 'integer',
+    minimum: 0,
+    nullable: true,
+    description: 'Median duration of the sent attempts (nearest rank); null when none was sent.',
+  })
   p50_duration_ms!: number | null;
 
-  @DocProperty({ type: 'integer', minimum: 0, nullable: true, description: '95th percentile duration of the sent attempts (nearest rank).' })
+  @DocProperty({
+    type: 'integer',
+    minimum: 0,
+    nullable: true,
+    description: '95th percentile duration of the sent attempts (nearest rank).',
+  })
   p95_duration_ms!: number | null;
 
-  @DocProperty({ type: 'integer', minimum: 0, maximum: STATS_DURATION_SAMPLE, description: `How many durations the percentiles come from: the window's latest sent attempts, at most ${STATS_DURATION_SAMPLE}.` })
+  @DocProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: STATS_DURATION_SAMPLE,
+    description: `How many durations the percentiles come from: the window's latest sent attempts, at most ${STATS_DURATION_SAMPLE}.`,
+  })
   durations_sampled!: number;
 
   @DocProperty({ ...INSTANT, nullable: true, description: 'The latest successful attempt in the window.' })

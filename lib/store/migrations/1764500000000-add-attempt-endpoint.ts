@@ -21,7 +21,8 @@ export class AddAttemptEndpoint1764500000000 implements MigrationInterface {
     const deliveries = await tablePath(queryRunner, 'webhook_deliveries');
     // A correlated subquery: the one UPDATE form PostgreSQL, MySQL/MariaDB and SQLite all accept.
     await queryRunner.query(
-      `UPDATE ${attempts} SET ${q('endpoint_id')} = (SELECT d.${q('endpoint_id')} FROM ${deliveries} d WHERE d.${q('id')} = ${attempts}.${q('delivery_id')})`,
+      `UPDATE ${attempts} SET ${q('endpoint_id')} = ` +
+        `(SELECT d.${q('endpoint_id')} FROM ${deliveries} d WHERE d.${q('id')} = ${attempts}.${q('delivery_id')})`,
     );
     await queryRunner.createIndex(TABLE, new TableIndex({ name: INDEX, columnNames: ['endpoint_id', 'started_at'] }));
   }
