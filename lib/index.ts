@@ -3,6 +3,8 @@ export { WebhookPublisher, DEFAULT_OWNER_ID, type EmitOptions, type EmitManyItem
 export { WebhookEndpointService, type WebhookEndpointInput, type WebhookEndpointPatch, type WebhookEndpointWithSecret } from './management/webhook-endpoint.service.js';
 export type { WebhookEndpointView } from './management/webhook-endpoint.view.js';
 export { WebhookDeliveryService } from './management/webhook-delivery.service.js';
+export { WebhookStatsService } from './management/webhook-stats.service.js';
+export type { WebhookStatsView } from './management/webhook-stats.view.js';
 export type { WebhookDeliveryView, WebhookDeliveryDetailView, WebhookDeliveryAttemptView } from './management/webhook-delivery.view.js';
 export type { Page } from './store/pagination.js';
 export {
@@ -14,7 +16,7 @@ export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
 } from './store/entities/index.js';
-export { WEBHOOK_MIGRATIONS, CreateWebhookTables1764400000000 } from './store/migrations/index.js';
+export { WEBHOOK_MIGRATIONS, AddAttemptEndpoint1764500000000, CreateWebhookTables1764400000000 } from './store/migrations/index.js';
 export * from './interfaces/index.js';
 export * from './webhooks.errors.js';
 export { DeliveryReconciler } from './maintenance/delivery-reconciler.js';

@@ -11,6 +11,7 @@ import { WebhookSigner } from './security/signatures/webhook-signer.js';
 import { WriteTransactions } from './store/write-transactions.js';
 import { OperationalWebhooks } from './emit/operational-webhooks.js';
 import { OperationalHooks } from './worker/operational-hooks.js';
+import { WebhookStatsService } from './management/webhook-stats.service.js';
 import { WebhookDeliveryService } from './management/webhook-delivery.service.js';
 import { DeliveryDispatcher } from './dispatch/delivery-dispatcher.js';
 import { DeliveryQueue } from './dispatch/delivery-queue.js';
@@ -124,6 +125,7 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     WebhookPublisher,
     WebhookEndpointService,
     WebhookDeliveryService,
+    WebhookStatsService,
   ];
   if (shape.processor) {
     providers.push(
@@ -160,6 +162,7 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
       WebhookPublisher,
       WebhookEndpointService,
       WebhookDeliveryService,
+      WebhookStatsService,
       EventCatalog,
       WEBHOOKS_OPTIONS,
       WEBHOOKS_DATA_SOURCE,

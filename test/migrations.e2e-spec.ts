@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '../lib/index.js';
+import { CreateWebhookTables1764400000000, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '../lib/index.js';
 import { startTestApp, uniqueOwner } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { TestReceiver } from './support/test-receiver.js';
@@ -12,9 +12,10 @@ describe('migrations', () => {
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['CreateWebhookTables1764400000000']);
+      expect(applied.map((m) => m.name)).toEqual(['CreateWebhookTables1764400000000', 'AddAttemptEndpoint1764500000000']);
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       const runner = dataSource.createQueryRunner();
       for (const table of ['webhook_endpoints', 'webhook_events', 'webhook_deliveries', 'webhook_delivery_attempts']) {
@@ -23,6 +24,39 @@ describe('migrations', () => {
       await runner.release();
     } finally {
       await dataSource.destroy();
+      await database.drop();
+    }
+  });
+
+  it('give attempts recorded before the endpoint column existed their delivery\'s endpoint', async () => {
+    // A file for SQLite: both data sources must open one database.
+    const database = await createTestDatabase({ synchronize: false, file: true });
+    const first = new DataSource({ ...database.options, synchronize: false, migrations: [CreateWebhookTables1764400000000] } as any);
+    await first.initialize();
+    const dataSource = new DataSource({ ...database.options, synchronize: false, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS } as any);
+    try {
+      await first.runMigrations();
+      const q = (name: string) => first.driver.escape(name);
+      const path = async (name: string) => (await first.createQueryRunner().getTable(name))!.name.split('.').map(q).join('.');
+      const insert = async (table: string, row: Record<string, string | number>) =>
+        first.query(`INSERT INTO ${await path(table)} (${Object.keys(row).map(q).join(', ')}) VALUES (${Object.values(row).map((v) => (typeof v === 'number' ? v : `'${v}'`)).join(', ')})`);
+      await insert('webhook_deliveries', { id: 'dlv_old', event_id: 'evt_old', event_type: 'user.created', endpoint_id: 'wh_old', status: 'failed', created_at: 1, updated_at: 1 });
+      const attempt = { attempt: 1, started_at: 1, duration_ms: 5, status_code: 500, error: 'HTTP 500' };
+      await insert('webhook_delivery_attempts', { id: 'att_old', delivery_id: 'dlv_old', ...attempt });
+      await insert('webhook_delivery_attempts', { id: 'att_orphan', delivery_id: 'dlv_gone', ...attempt });
+      await first.destroy();
+      await dataSource.initialize();
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['AddAttemptEndpoint1764500000000']);
+      const rows: Array<{ id: string; endpoint_id: string | null }> = await dataSource
+        .createQueryBuilder()
+        .select(['a.id AS id', 'a.endpoint_id AS endpoint_id'])
+        .from('webhook_delivery_attempts', 'a')
+        .orderBy('a.id')
+        .getRawMany();
+      expect(rows).toEqual([{ id: 'att_old', endpoint_id: 'wh_old' }, { id: 'att_orphan', endpoint_id: null }]);
+    } finally {
+      if (first.isInitialized) await first.destroy();
+      if (dataSource.isInitialized) await dataSource.destroy();
       await database.drop();
     }
   });

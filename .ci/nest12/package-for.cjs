@@ -9,6 +9,8 @@ const devDependencies = {
   '@nestjs/testing': '^12.0.0',
   '@nestjs/typeorm': '^12.0.0',
   '@nestjs/bull': '^12.0.0',
+  '@nestjs/swagger': '^12.0.0',
+  '@nestjs/terminus': '^12.0.0',
   typeorm: '^1.0.0',
 };
 delete devDependencies['better-sqlite3'];

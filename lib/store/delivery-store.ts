@@ -29,7 +29,7 @@ export type DeliveryChange = Pick<WebhookDeliveryEntity, 'status' | 'attemptCoun
 export interface DeliveryUpdate {
   delivery: LeasedDelivery;
   change: DeliveryChange;
-  attempt?: Omit<WebhookDeliveryAttemptEntity, 'deliveryId'>;
+  attempt?: Omit<WebhookDeliveryAttemptEntity, 'deliveryId' | 'endpointId'>;
 }
 
 /** Deliveries queued a little early (clock skew between hosts) are still taken. */
@@ -93,7 +93,9 @@ export class DeliveryStore {
    */
   async apply(updates: readonly DeliveryUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const attempts = updates.flatMap(({ delivery, attempt }) => (attempt ? [{ ...attempt, deliveryId: delivery.id }] : []));
+    const attempts = updates.flatMap(({ delivery, attempt }) =>
+      attempt ? [{ ...attempt, deliveryId: delivery.id, endpointId: delivery.endpointId }] : [],
+    );
     const rows = updates.map(({ delivery, change }) => ({ id: delivery.id, leaseToken: delivery.leaseToken, ...change }));
     const chunk = Math.min(rows.length, this.dialect.outcomesPerStatement);
     await this.transactions.run(async (manager) => {

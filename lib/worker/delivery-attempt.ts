@@ -8,6 +8,7 @@ import { judgeAttempt } from './attempt-verdict.js';
 import { DeliveryRecorder, type DeliveryRecord } from './delivery-recorder.js';
 import type { FailedProbe } from './endpoint-gate.js';
 import type { ClaimedDelivery, DeliveryChange, LeasedDelivery } from '../store/delivery-store.js';
+import { UNSENT_ATTEMPT_PREFIX } from '../store/entities/webhook-delivery-attempt.entity.js';
 import { WebhookSender } from './webhook-sender.js';
 
 /** How an attempt went, as far as the endpoint's health is concerned; `none` when nothing was sent. */
@@ -104,7 +105,7 @@ export class DeliveryAttempt {
   recordUnsent({ delivery, endpoint }: ClaimedDelivery, probe: FailedProbe): void {
     const now = Date.now();
     const attempt = delivery.attemptCount + 1;
-    const reason = `not sent: the endpoint's probe at ${new Date(probe.at).toISOString()} failed (${probe.error})`;
+    const reason = `${UNSENT_ATTEMPT_PREFIX}the endpoint's probe at ${new Date(probe.at).toISOString()} failed (${probe.error})`;
     const verdict = judgeAttempt({ statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null }, attempt, this.policy);
     const pending = verdict.status === 'pending';
     const error = truncate(verdict.status === 'failed' ? `${reason}; ${verdict.reason}` : reason);

@@ -8,6 +8,10 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { WebhookPublisher, WebhooksModule, type WebhookPrincipal, type WebhooksModuleRootOptions } from '../../lib/index.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { assertResponsesMatchOpenApi, openApiResponseRecorder } from './openapi-responses.js';
+
+// Every management answer of every e2e test is checked against openapi.json; a mismatch fails the test.
+afterEach(assertResponsesMatchOpenApi);
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -76,6 +80,7 @@ export async function startTestApp(
 
   const logger: LoggerService | LogLevel[] | false = options.logger ?? (process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false);
   const app = await NestFactory.create(TestAppModule, { logger });
+  app.use(openApiResponseRecorder);
   try {
     await app.listen(0, '127.0.0.1');
   } catch (error) {
@@ -95,6 +100,7 @@ export async function startTestApp(
       await app.close();
       if (redis === REDIS_URL) await deleteQueueKeys(queueName);
       if (options.dropDatabase !== false) await database.drop();
+      assertResponsesMatchOpenApi();
     },
   };
 }
