@@ -11,6 +11,7 @@ import {
   WebhooksSetupError,
   InjectWebhooksOptions,
   InjectWebhooksRedis,
+  OPERATIONAL_EVENT_TYPES,
   type ResolvedWebhooksOptions,
   type WebhooksModuleRootOptions,
   type WebhooksOptionsFactory,
@@ -166,7 +167,7 @@ describe('WebhooksModule options', () => {
       await request(app.getHttpServer()).get('/api/hooks').set('Authorization', `Bearer owner:${owner}`).expect(200);
       await request(app.getHttpServer()).get('/v1/webhooks').set('Authorization', `Bearer owner:${owner}`).expect(404);
       const types = await request(app.getHttpServer()).get('/api/hooks/event-types').set('Authorization', `Bearer owner:${owner}`).expect(200);
-      expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid']);
+      expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid', ...OPERATIONAL_EVENT_TYPES.map((t) => t.name)]);
     } finally {
       await app.close();
       await deleteQueueKeys(queueName);
@@ -214,7 +215,7 @@ describe('WebhooksModule options', () => {
       const byClass = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, useClass: WebhooksConfig }), { providers: [Inspector] });
       const owner = uniqueOwner();
       const types = await request(byClass.getHttpServer()).get('/v1/webhooks/event-types').set('Authorization', `Bearer owner:${owner}`).expect(200);
-      expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid']);
+      expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid', ...OPERATIONAL_EVENT_TYPES.map((t) => t.name)]);
       const inspector = byClass.get(Inspector);
       expect(inspector.options.eventTypes).toEqual(['invoice.paid']);
       expect(inspector.options.processor).toBe(false);
