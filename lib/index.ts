@@ -14,7 +14,7 @@ export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
 } from './store/entities/index.js';
-export { WEBHOOK_MIGRATIONS, CreateWebhookTables1764400000000 } from './store/migrations/index.js';
+export { WEBHOOK_MIGRATIONS, CreateWebhookTables1764400000000, AddEventTraceContext1764500000000 } from './store/migrations/index.js';
 export * from './interfaces/index.js';
 export * from './webhooks.errors.js';
 export { DeliveryReconciler } from './maintenance/delivery-reconciler.js';

@@ -12,9 +12,13 @@ describe('migrations', () => {
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['CreateWebhookTables1764400000000']);
+      expect(applied.map((m) => m.name)).toEqual(['CreateWebhookTables1764400000000', 'AddEventTraceContext1764500000000']);
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      await dataSource.undoLastMigration();
+      const afterOne = dataSource.createQueryRunner();
+      expect((await afterOne.getTable('webhook_events'))?.findColumnByName('trace_context')).toBeUndefined();
+      await afterOne.release();
       await dataSource.undoLastMigration();
       const runner = dataSource.createQueryRunner();
       for (const table of ['webhook_endpoints', 'webhook_events', 'webhook_deliveries', 'webhook_delivery_attempts']) {
