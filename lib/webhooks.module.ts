@@ -39,6 +39,8 @@ import { bullRootConfigCheck, hostDataSourceProvider } from './config/host-depen
 import { EndpointSecrets } from './security/endpoint-secrets.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE, WEBHOOKS_REDIS } from './webhooks.constants.js';
 import { WebhooksOptionsError } from './webhooks.errors.js';
+import { DeliveryBacklog } from './store/delivery-backlog.js';
+import { webhooksTelemetryProvider } from './telemetry/telemetry-provider.js';
 
 /**
  * Outgoing webhooks for a Nest app. Uses the host's TypeORM data source and Bull connection; adds the
@@ -119,6 +121,8 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     WebhookPublisher,
     WebhookEndpointService,
     WebhookDeliveryService,
+    DeliveryBacklog,
+    webhooksTelemetryProvider,
   ];
   if (shape.processor) {
     providers.push(
@@ -159,7 +163,10 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
       WEBHOOKS_OPTIONS,
       WEBHOOKS_DATA_SOURCE,
       WEBHOOKS_REDIS,
-      ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : []),
+      // For the health indicator (nestjs-webhooks/health).
+      RedisConnectionMonitor,
+      DeliveryBacklog,
+      ...(shape.processor ? [DeliveryReconciler, RetentionPurger, DeliveryWorker] : []),
     ],
   };
 }

@@ -16,6 +16,7 @@ import { EventBatcher } from './event-batcher.js';
 import { serializeEvent } from './event-envelope.js';
 import { EventWriter, type PreparedEvent } from './event-writer.js';
 import { TransactionOutbox } from './transaction-outbox.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 
 export const DEFAULT_OWNER_ID = 'default';
 
@@ -49,6 +50,7 @@ export class WebhookPublisher {
     private readonly writer: EventWriter,
     private readonly outbox: TransactionOutbox,
     private readonly batcher: EventBatcher,
+    private readonly telemetry: WebhooksTelemetry,
   ) {}
 
   /** The option, lowered where the database stores less (MySQL and MariaDB keep the body in a TEXT column). */
@@ -67,9 +69,15 @@ export class WebhookPublisher {
   async emitMany(items: readonly EmitManyItem[], options: Pick<EmitOptions, 'manager'> = {}): Promise<EmittedEvent[]> {
     if (!Array.isArray(items)) throw new InvalidEmitOptionsError('emitMany expects an array of { type, data, ownerId?, idempotencyKey? }');
     if (items.length === 0) return [];
+    return this.telemetry.traceEmit(items, () => this.store(items, options.manager));
+  }
+
+  private async store(items: readonly EmitManyItem[], manager: EntityManager | undefined): Promise<EmittedEvent[]> {
     const createdAt = new Date();
-    const prepared = items.map((item) => this.prepare(item, createdAt));
-    const written = options.manager ? await this.writeInCallerTransaction(options.manager, prepared) : await this.batcher.write(prepared);
+    const traceContext = this.telemetry.traceparent();
+    const prepared = items.map((item) => this.prepare(item, createdAt, traceContext));
+    const written = manager ? await this.writeInCallerTransaction(manager, prepared) : await this.batcher.write(prepared);
+    this.telemetry.countEmitted(prepared, written);
     return written.map((id) => ({ id }));
   }
 
@@ -84,7 +92,7 @@ export class WebhookPublisher {
     return result.eventIds;
   }
 
-  private prepare(item: EmitManyItem, createdAt: Date): PreparedEvent {
+  private prepare(item: EmitManyItem, createdAt: Date, traceContext: string | null): PreparedEvent {
     if (item === null || typeof item !== 'object') throw new InvalidEmitOptionsError('each event must be an object { type, data }');
     const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
     if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
@@ -93,6 +101,6 @@ export class WebhookPublisher {
     if (problem) throw new InvalidEmitOptionsError(problem);
     const id = newId('evt', createdAt.getTime());
     const body = serializeEvent(id, type, createdAt, data, this.payloadLimit);
-    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
+    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime(), traceContext };
   }
 }
