@@ -33,7 +33,8 @@ describe('attemptErrorType', () => {
   it('names why no answer came, with few distinct values', () => {
     expect(attemptErrorType(null, 'timed out after 2000 ms')).toBe('timeout');
     expect(attemptErrorType(null, 'refused to connect to 10.0.0.1: not a public address')).toBe('refused');
-    expect(attemptErrorType(null, 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1')).toBe('ECONNREFUSED');
+    expect(attemptErrorType(null, 'connect ECONNREFUSED 127.0.0.1:1')).toBe('ECONNREFUSED');
+    expect(attemptErrorType(null, 'UND_ERR_SOCKET: other side closed')).toBe('UND_ERR_SOCKET');
     expect(attemptErrorType(null, 'other side closed')).toBe('_OTHER');
   });
 });

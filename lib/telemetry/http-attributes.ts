@@ -40,6 +40,6 @@ export function attemptErrorType(statusCode: number | null, error: string | null
   if (error === null) return undefined;
   if (error.startsWith('timed out')) return 'timeout';
   if (error.startsWith('refused')) return 'refused';
-  const code = /^([A-Z][A-Z0-9_]{2,}):/.exec(error);
+  const code = /\b(E[A-Z0-9]{3,}|UND_ERR_[A-Z_]+)\b/.exec(error);
   return code ? code[1] : '_OTHER';
 }
