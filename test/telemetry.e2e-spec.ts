@@ -123,11 +123,14 @@ describe('OpenTelemetry', () => {
     const owner = uniqueOwner();
     await register(app, owner, receiver.url('/never'));
     await app.publisher.emitMany([1, 2, 3].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })));
+    // One of them has been due for an hour, as in a backlog nobody works off.
+    const deliveries = app.dataSource.getRepository(WebhookDeliveryEntity);
+    const [oldest] = await deliveries.find({ order: { id: 'ASC' }, take: 1 });
+    await deliveries.update({ id: oldest.id }, { nextAttemptAt: Date.now() - 3_600_000 });
 
-    const scraped = await waitFor('an age above zero', async () => {
-      const current = await samples();
-      return (sumOf(current, 'webhooks_deliveries_oldest_pending_age') ?? 0) > 0 ? current : null;
-    });
+    const scraped = await samples();
+    expect(sumOf(scraped, 'webhooks_deliveries_oldest_pending_age')).toBeGreaterThanOrEqual(3_600);
+    expect(sumOf(scraped, 'webhooks_deliveries_oldest_pending_age')).toBeLessThan(3_600 + 600);
     expect(sumOf(scraped, 'webhooks_deliveries_pending')).toBe(3);
     expect(sumOf(scraped, 'webhooks_events_emitted_total', { event_type: 'order.paid' })).toBe(3);
     expect(sumOf(scraped, 'webhooks_delivery_attempts_total')).toBeUndefined();
