@@ -29,7 +29,7 @@ class HealthController {
 
 interface HealthApp {
   app: INestApplication;
-  health(): Promise<request.Response>;
+  health(): request.Test;
 }
 
 /** A host app as the docs show it: TerminusModule, WebhooksHealthModule and a /health route. */

@@ -65,7 +65,11 @@ describe('OpenTelemetry', () => {
   }
 
   async function register(app: TestApp, owner: string, url: string): Promise<string> {
-    const { body } = await app.api(owner).post('/v1/webhooks').send({ url, events: ['*'] }).expect(201);
+    const { body } = await app
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url, events: ['*'] })
+      .expect(201);
     return body.id;
   }
 
@@ -148,7 +152,10 @@ describe('OpenTelemetry', () => {
     await app.publisher.emit('user.deleted', { n: 1 }, { ownerId: owner });
     await waitFor('every delivery finished', () => allFinished(app, 3));
     for (const id of [failing, gone, refused]) {
-      await waitFor(`endpoint ${id} disabled`, async () => (await app.api(owner).get(`/v1/webhooks/${id}`).expect(200)).body.enabled === false);
+      await waitFor(
+        `endpoint ${id} disabled`,
+        async () => (await app.api(owner).get(`/v1/webhooks/${id}`).expect(200)).body.enabled === false,
+      );
     }
 
     const scraped = await samples();

@@ -25,6 +25,8 @@ describe('judgeBacklog', () => {
   it('is down with more pending deliveries than maxPending, when set', () => {
     const capped = { ...limits, maxPending: 100 };
     expect(judgeBacklog({ pending: 100, oldestDueAt: 69_000, readAt: 0 }, 70_000, capped).status).toBe('up');
-    expect(judgeBacklog({ pending: 101, oldestDueAt: 69_000, readAt: 0 }, 70_000, capped).message).toBe('101 deliveries are pending, over the limit of 100');
+    expect(judgeBacklog({ pending: 101, oldestDueAt: 69_000, readAt: 0 }, 70_000, capped).message).toBe(
+      '101 deliveries are pending, over the limit of 100',
+    );
   });
 });

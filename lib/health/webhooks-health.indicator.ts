@@ -72,13 +72,18 @@ export class WebhooksHealthIndicator {
       return { status: 'up', address: this.redis.address };
     } catch (error) {
       const message = (error as Error).message;
-      return { status: 'down', address: this.redis.address, message: message.startsWith('Redis') ? message : `Redis at ${this.redis.address}: ${message}` };
+      return {
+        status: 'down',
+        address: this.redis.address,
+        message: message.startsWith('Redis') ? message : `Redis at ${this.redis.address}: ${message}`,
+      };
     }
   }
 
   private checkWorker(): WebhooksComponentHealth {
     if (!this.worker) return { status: 'up', enabled: false };
-    if (!this.worker.running) return { status: 'down', enabled: true, message: 'the delivery worker is not running (starting or shutting down)' };
+    if (!this.worker.running)
+      return { status: 'down', enabled: true, message: 'the delivery worker is not running (starting or shutting down)' };
     return { status: 'up', enabled: true, inFlight: this.worker.inFlightCount };
   }
 

@@ -5,7 +5,7 @@ import { resolveHealthOptions, WEBHOOKS_HEALTH_OPTIONS, type WebhooksHealthOptio
 
 /**
  * Provides `WebhooksHealthIndicator` for the host's Terminus health checks. It reads the webhooks
- * module's providers, so `WebhooksModule` must be global (the default) or imported beside it.
+ * module's providers, so `WebhooksModule` must be global (`isGlobal`, the default).
  */
 @Module({})
 export class WebhooksHealthModule {

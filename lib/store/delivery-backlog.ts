@@ -51,6 +51,10 @@ export class DeliveryBacklog {
       .addSelect('MIN(d.nextAttemptAt)', 'due')
       .where('d.status = :status', { status: 'pending' })
       .getRawOne();
-    return { pending: Number(row?.pending ?? 0), oldestDueAt: row?.due === null || row?.due === undefined ? null : Number(row.due), readAt: Date.now() };
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestDueAt: row?.due === null || row?.due === undefined ? null : Number(row.due),
+      readAt: Date.now(),
+    };
   }
 }

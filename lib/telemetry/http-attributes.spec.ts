@@ -7,7 +7,11 @@ describe('httpTarget', () => {
       serverAddress: 'hooks.example.com',
       serverPort: 443,
     });
-    expect(httpTarget('http://127.0.0.1:8080/a')).toEqual({ urlFull: 'http://127.0.0.1:8080/a', serverAddress: '127.0.0.1', serverPort: 8080 });
+    expect(httpTarget('http://127.0.0.1:8080/a')).toEqual({
+      urlFull: 'http://127.0.0.1:8080/a',
+      serverAddress: '127.0.0.1',
+      serverPort: 8080,
+    });
     expect(httpTarget('http://[::1]/a')?.serverAddress).toBe('::1');
   });
 

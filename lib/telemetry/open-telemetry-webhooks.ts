@@ -67,8 +67,14 @@ export class OpenTelemetryWebhooks extends WebhooksTelemetry {
       unit: 's',
       advice: { explicitBucketBoundaries: LAG_BUCKETS },
     });
-    this.disabled = meter.createCounter(METRICS.endpointsDisabled, { description: 'Endpoints the module disabled, by reason', unit: '{endpoint}' });
-    const pending = meter.createObservableGauge(METRICS.deliveriesPending, { description: 'Deliveries not yet finished, in the whole database', unit: '{delivery}' });
+    this.disabled = meter.createCounter(METRICS.endpointsDisabled, {
+      description: 'Endpoints the module disabled, by reason',
+      unit: '{endpoint}',
+    });
+    const pending = meter.createObservableGauge(METRICS.deliveriesPending, {
+      description: 'Deliveries not yet finished, in the whole database',
+      unit: '{delivery}',
+    });
     const age = meter.createObservableGauge(METRICS.oldestPendingAge, {
       description: 'How long the longest-waiting due delivery has waited, in the whole database',
       unit: 's',

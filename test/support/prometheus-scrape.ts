@@ -6,7 +6,9 @@ export function scrape(url: string): Promise<string> {
     const req = request(url, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${url} answered ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${url} answered ${res.statusCode}`)),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -26,7 +28,9 @@ export function parseExposition(text: string): PrometheusSample[] {
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) continue;
-    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
@@ -38,7 +42,9 @@ export function parseExposition(text: string): PrometheusSample[] {
  */
 export function sumOf(samples: PrometheusSample[], name: string, labels: Record<string, string | undefined> = {}): number | undefined {
   const matching = samples.filter(
-    (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => (value === undefined ? !(key in sample.labels) : sample.labels[key] === value)),
+    (sample) =>
+      sample.name === name &&
+      Object.entries(labels).every(([key, value]) => (value === undefined ? !(key in sample.labels) : sample.labels[key] === value)),
   );
   return matching.length === 0 ? undefined : matching.reduce((total, sample) => total + sample.value, 0);
 }
