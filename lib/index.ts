@@ -16,7 +16,12 @@ export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
 } from './store/entities/index.js';
-export { WEBHOOK_MIGRATIONS, AddAttemptEndpoint1764500000000, CreateWebhookTables1764400000000 } from './store/migrations/index.js';
+export {
+  WEBHOOK_MIGRATIONS,
+  CreateWebhookTables1764400000000,
+  AddAttemptEndpoint1764500000000,
+  AddEventTraceContext1764600000000,
+} from './store/migrations/index.js';
 export * from './interfaces/index.js';
 export * from './webhooks.errors.js';
 export { DeliveryReconciler } from './maintenance/delivery-reconciler.js';

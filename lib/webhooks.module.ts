@@ -43,6 +43,8 @@ import { bullRootConfigCheck, hostDataSourceProvider } from './config/host-depen
 import { EndpointSecrets } from './security/endpoint-secrets.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS, WEBHOOKS_QUEUE, WEBHOOKS_REDIS } from './webhooks.constants.js';
 import { WebhooksOptionsError } from './webhooks.errors.js';
+import { DeliveryBacklog } from './store/delivery-backlog.js';
+import { webhooksTelemetryProvider } from './telemetry/telemetry-provider.js';
 
 /**
  * Outgoing webhooks for a Nest app. Uses the host's TypeORM data source and Bull connection; adds the
@@ -126,6 +128,8 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     WebhookEndpointService,
     WebhookDeliveryService,
     WebhookStatsService,
+    DeliveryBacklog,
+    webhooksTelemetryProvider,
   ];
   if (shape.processor) {
     providers.push(
@@ -167,7 +171,10 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
       WEBHOOKS_OPTIONS,
       WEBHOOKS_DATA_SOURCE,
       WEBHOOKS_REDIS,
-      ...(shape.processor ? [DeliveryReconciler, RetentionPurger] : []),
+      // For the health indicator (nestjs-webhooks/health).
+      RedisConnectionMonitor,
+      DeliveryBacklog,
+      ...(shape.processor ? [DeliveryReconciler, RetentionPurger, DeliveryWorker] : []),
     ],
   };
 }

@@ -12,10 +12,22 @@ describe('migrations', () => {
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['CreateWebhookTables1764400000000', 'AddAttemptEndpoint1764500000000']);
+      expect(applied.map((m) => m.name)).toEqual([
+        'CreateWebhookTables1764400000000',
+        'AddAttemptEndpoint1764500000000',
+        'AddEventTraceContext1764600000000',
+      ]);
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
       await dataSource.undoLastMigration();
+      const afterOne = dataSource.createQueryRunner();
+      expect((await afterOne.getTable('webhook_events'))?.findColumnByName('trace_context')).toBeUndefined();
+      expect((await afterOne.getTable('webhook_delivery_attempts'))?.findColumnByName('endpoint_id')).toBeDefined();
+      await afterOne.release();
+      await dataSource.undoLastMigration();
+      const afterTwo = dataSource.createQueryRunner();
+      expect((await afterTwo.getTable('webhook_delivery_attempts'))?.findColumnByName('endpoint_id')).toBeUndefined();
+      await afterTwo.release();
       await dataSource.undoLastMigration();
       const runner = dataSource.createQueryRunner();
       for (const table of ['webhook_endpoints', 'webhook_events', 'webhook_deliveries', 'webhook_delivery_attempts']) {
@@ -46,7 +58,7 @@ describe('migrations', () => {
       await insert('webhook_delivery_attempts', { id: 'att_orphan', delivery_id: 'dlv_gone', ...attempt });
       await first.destroy();
       await dataSource.initialize();
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['AddAttemptEndpoint1764500000000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['AddAttemptEndpoint1764500000000', 'AddEventTraceContext1764600000000']);
       const rows: Array<{ id: string; endpoint_id: string | null }> = await dataSource
         .createQueryBuilder()
         .select(['a.id AS id', 'a.endpoint_id AS endpoint_id'])

@@ -68,6 +68,7 @@ export const OPTION_NAMES = {
     shutdownGraceMs: true,
     responseBodyLimitBytes: true,
     circuitBreaker: true,
+    propagateTraceContext: true,
   }),
   'delivery.circuitBreaker': namesOf<WebhooksCircuitBreakerOptions>({ failuresToOpen: true, baseBackoffMs: true, maxBackoffMs: true }),
   security: namesOf<WebhooksSecurityOptions>({ allowHttp: true, allowPrivateNetworks: true, encryptionKey: true, resolveHost: true }),

@@ -55,6 +55,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
       shutdownGraceMs: integer(delivery.shutdownGraceMs, 'delivery.shutdownGraceMs', 10_000, 0, 10 * 60 * 1_000),
       responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 32 * 1024),
       circuitBreaker: resolveCircuitBreaker(delivery.circuitBreaker),
+      propagateTraceContext: optionalBoolean(delivery.propagateTraceContext, 'delivery.propagateTraceContext', false),
     },
     security: {
       allowHttp: optionalBoolean(security.allowHttp, 'security.allowHttp', false),

@@ -23,6 +23,7 @@ export interface ResolvedWebhooksOptions {
     responseBodyLimitBytes: number;
     shutdownGraceMs: number;
     circuitBreaker: { failuresToOpen: number; baseBackoffMs: number; maxBackoffMs: number };
+    propagateTraceContext: boolean;
   };
   security: {
     allowHttp: boolean;

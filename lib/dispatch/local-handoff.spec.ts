@@ -35,7 +35,7 @@ describe('LocalHandoff', () => {
   const event = { id: 'evt_1', type: 'user.created', createdAt: 1_000 };
   const endpoint = Object.assign(new WebhookEndpointEntity(), { id: 'ep_1', ownerId: 'acme' });
   const deliveries = () => [newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_2', false), newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_1', true)];
-  const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) => handoff.lease(rows, () => '{"id":"evt_1"}', () => endpoint);
+  const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) => handoff.lease(rows, () => ({ body: '{"id":"evt_1"}' }), () => endpoint);
 
   it('leases only pending deliveries, no more than the worker has room for, and starts them after the commit', () => {
     const worker = new RecordingWorker(2);
@@ -88,7 +88,7 @@ describe('LocalHandoff', () => {
       ['ep_b', Object.assign(new WebhookEndpointEntity(), { id: 'ep_b', ownerId: 'b' })],
     ]);
     const rows = [newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_b', true)];
-    handoff.lease(rows, () => '{}', (id) => owners.get(id)!);
+    handoff.lease(rows, () => ({ body: '{}' }), (id) => owners.get(id)!);
     expect(rows.map((row) => row.leaseToken !== null)).toEqual([true, false, true]);
     expect([...worker.reservedBy]).toEqual([
       ['a', 1],

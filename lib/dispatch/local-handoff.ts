@@ -43,7 +43,11 @@ export class LocalHandoff {
    * before they are inserted. A write that is tried again calls this again, and the earlier grant is
    * given back.
    */
-  lease(deliveries: readonly WebhookDeliveryEntity[], body: (eventId: string) => string, endpoint: (endpointId: string) => WebhookEndpointEntity): void {
+  lease(
+    deliveries: readonly WebhookDeliveryEntity[],
+    event: (eventId: string) => { body: string; traceContext?: string | null },
+    endpoint: (endpointId: string) => WebhookEndpointEntity,
+  ): void {
     this.cancel();
     const byOwner = new Map<string, WebhookDeliveryEntity[]>();
     for (const delivery of deliveries) {
@@ -59,6 +63,7 @@ export class LocalHandoff {
         pending.slice(0, grant.count).map((delivery) => {
           delivery.leaseToken = grant.token;
           delivery.leaseUntil = grant.until;
+          const { body, traceContext } = event(delivery.eventId);
           return {
             delivery: {
               id: delivery.id,
@@ -72,8 +77,9 @@ export class LocalHandoff {
               leaseToken: grant.token,
               leaseUntil: grant.until,
             },
-            body: body(delivery.eventId),
+            body,
             endpoint: endpoint(delivery.endpointId),
+            traceContext,
           };
         }),
       );

@@ -19,6 +19,8 @@ export interface PreparedEvent {
   body: string;
   idempotencyKey: string | null;
   createdAt: number;
+  /** The emitting span's `traceparent`, when one was recording. */
+  traceContext: string | null;
   /** An endpoint left out of the fan-out: the one an operational event is about. */
   excludeEndpointId?: string;
 }
@@ -120,7 +122,7 @@ export class EventWriter {
       }
     }
     if (handoff) {
-      const bodies = new Map(events.map((event) => [event.id, event.body]));
+      const byId = new Map(events.map((event) => [event.id, event]));
       const rows = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint.row]));
       const snapshots = new Map<string, WebhookEndpointEntity>();
       const snapshot = (id: string) => {
@@ -128,7 +130,7 @@ export class EventWriter {
         snapshots.set(id, known);
         return known;
       };
-      handoff.lease(deliveries, (eventId) => bodies.get(eventId)!, snapshot);
+      handoff.lease(deliveries, (eventId) => byId.get(eventId)!, snapshot);
     }
     return deliveries;
   }

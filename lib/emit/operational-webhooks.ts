@@ -50,7 +50,7 @@ export class OperationalWebhooks {
       const limit = Math.min(this.options.maxPayloadBytes, this.dialect.maxBodyBytes);
       const body = serializeEvent(id, event.type, createdAt, event.data, limit);
       await this.batcher.write([
-        { id, ownerId: event.ownerId, type: event.type, body, idempotencyKey: null, createdAt: createdAt.getTime(), excludeEndpointId: event.aboutEndpointId },
+        { id, ownerId: event.ownerId, type: event.type, body, idempotencyKey: null, createdAt: createdAt.getTime(), traceContext: null, excludeEndpointId: event.aboutEndpointId },
       ]);
     } catch (error) {
       this.logger.error(`Could not send ${event.type} about endpoint ${event.aboutEndpointId}: ${(error as Error)?.message ?? error}`);

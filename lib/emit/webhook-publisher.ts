@@ -10,6 +10,7 @@ import { InvalidEmitOptionsError, InvalidEventTypeError, ReservedEventTypeError,
 import { serializeEvent } from './event-envelope.js';
 import { EventStore } from './event-store.js';
 import type { PreparedEvent } from './event-writer.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 
 export const DEFAULT_OWNER_ID = 'default';
 
@@ -40,6 +41,7 @@ export class WebhookPublisher {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly catalog: EventCatalog,
     private readonly store: EventStore,
+    private readonly telemetry: WebhooksTelemetry,
   ) {}
 
   /** The option, lowered where the store keeps less (MySQL and MariaDB keep the body in a TEXT column). */
@@ -58,13 +60,19 @@ export class WebhookPublisher {
   async emitMany(items: readonly EmitManyItem[], options: Pick<EmitOptions, 'manager'> = {}): Promise<EmittedEvent[]> {
     if (!Array.isArray(items)) throw new InvalidEmitOptionsError('emitMany expects an array of { type, data, ownerId?, idempotencyKey? }');
     if (items.length === 0) return [];
+    return this.telemetry.traceEmit(items, () => this.write(items, options.manager));
+  }
+
+  private async write(items: readonly EmitManyItem[], manager: EntityManager | undefined): Promise<EmittedEvent[]> {
     const createdAt = new Date();
-    const prepared = items.map((item) => this.prepare(item, createdAt));
-    const written = await this.store.write(prepared, options.manager);
+    const traceContext = this.telemetry.traceparent();
+    const prepared = items.map((item) => this.prepare(item, createdAt, traceContext));
+    const written = await this.store.write(prepared, manager);
+    this.telemetry.countEmitted(prepared, written);
     return written.map((id) => ({ id }));
   }
 
-  private prepare(item: EmitManyItem, createdAt: Date): PreparedEvent {
+  private prepare(item: EmitManyItem, createdAt: Date, traceContext: string | null): PreparedEvent {
     if (item === null || typeof item !== 'object') throw new InvalidEmitOptionsError('each event must be an object { type, data }');
     const { type, data, ownerId = DEFAULT_OWNER_ID, idempotencyKey } = item;
     if (!isValidEventTypeName(type)) throw new InvalidEventTypeError(type);
@@ -74,6 +82,6 @@ export class WebhookPublisher {
     if (problem) throw new InvalidEmitOptionsError(problem);
     const id = newId('evt', createdAt.getTime());
     const body = serializeEvent(id, type, createdAt, data, this.payloadLimit);
-    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime() };
+    return { id, ownerId, type, body, idempotencyKey: idempotencyKey ?? null, createdAt: createdAt.getTime(), traceContext };
   }
 }

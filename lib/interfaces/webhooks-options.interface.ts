@@ -22,6 +22,8 @@ export interface WebhooksDeliveryOptions {
   responseBodyLimitBytes?: number;
   /** When a failing endpoint is shut out, and for how long (per worker process). */
   circuitBreaker?: WebhooksCircuitBreakerOptions;
+  /** Send each attempt's W3C `traceparent` header to the receiver (OpenTelemetry tracing only; default false). */
+  propagateTraceContext?: boolean;
 }
 
 export interface WebhooksCircuitBreakerOptions {

@@ -21,6 +21,8 @@ export interface ClaimedDelivery {
   delivery: LeasedDelivery;
   body: string | undefined;
   endpoint: WebhookEndpointEntity | undefined;
+  /** The emitting span's `traceparent`, stored with the event. */
+  traceContext?: string | null;
 }
 
 /** The delivery row's state after an attempt (or a decision not to attempt), every field spelled out. */
@@ -69,7 +71,7 @@ export class DeliveryStore {
       `WHERE ${c('id')} IN (${p.list(ids)}) AND CASE WHEN ${c('status')} = ${p.add('pending')} AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} ` +
       `AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)}) THEN 1 ELSE 0 END = 1`;
     const read = (from: string) =>
-      `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, ` +
+      `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, e.${c('trace_context')} AS ${c('trace_context')}, ` +
       `${ENDPOINT_SNAPSHOT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
       `FROM ${from} d ` +
       `LEFT JOIN ${sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
@@ -130,5 +132,5 @@ function toClaimed(row: ClaimRow, token: string, endpoints: Map<string, ClaimedD
     leaseUntil: Number(row.lease_until),
   };
   if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId)) endpoints.set(delivery.endpointId, endpointSnapshot(delivery.endpointId, row, 'endpoint_'));
-  return { delivery, body: text(row.body) ?? undefined, endpoint: endpoints.get(delivery.endpointId) };
+  return { delivery, body: text(row.body) ?? undefined, endpoint: endpoints.get(delivery.endpointId), traceContext: text(row.trace_context) };
 }

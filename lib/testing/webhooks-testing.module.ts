@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { EventCatalog } from '../emit/event-catalog.js';
 import { EventStore } from '../emit/event-store.js';
 import { WebhookPublisher } from '../emit/webhook-publisher.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { InMemoryEventStore, TESTING_OPTIONS } from './in-memory-event-store.js';
 import { resolveTestingOptions, type WebhooksTestingModuleOptions } from './testing-options.js';
@@ -25,6 +26,8 @@ export class WebhooksTestingModule {
         { provide: WEBHOOKS_OPTIONS, useValue: resolved.webhooks },
         { provide: EventCatalog, useValue: new EventCatalog(resolved.webhooks.eventTypes) },
         { provide: EventStore, useClass: InMemoryEventStore },
+        // Tests of the host's code record nothing of their own emits in its metrics.
+        { provide: WebhooksTelemetry, useValue: new WebhooksTelemetry() },
         WebhooksRecorder,
         WebhookPublisher,
       ],

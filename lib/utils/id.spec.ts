@@ -1,4 +1,4 @@
-import { idFloor, isId, newId } from './id.js';
+import { idTime, idFloor, isId, newId } from './id.js';
 
 describe('ids', () => {
   it('are prefixed, 26 Crockford characters, and sort by creation time', () => {
@@ -19,5 +19,12 @@ describe('ids', () => {
       expect(newId('dlv', 1_799_999_999_999) < floor).toBe(true);
       expect(newId('dlv', 1_800_000_000_000) >= floor).toBe(true);
     }
+  });
+
+  it('tell when they were made', () => {
+    for (const ms of [0, 1_700_000_000_123, 1_800_000_000_000]) expect(idTime(newId('evt', ms))).toBe(ms);
+    expect(idTime('evt_short')).toBeNull();
+    expect(idTime('no-separator')).toBeNull();
+    expect(idTime('evt_0000000I000000000000000000')).toBeNull();
   });
 });

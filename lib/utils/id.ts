@@ -39,6 +39,19 @@ function encodeTime(now: number): string {
   return time;
 }
 
+/** When an id was created, in epoch ms (its first ten characters after the prefix); null if it is not one of ours. */
+export function idTime(id: string): number | null {
+  const separator = id.indexOf('_');
+  if (separator < 0 || id.length !== separator + 27) return null;
+  let ms = 0;
+  for (let i = separator + 1; i <= separator + 10; i++) {
+    const digit = CROCKFORD.indexOf(id[i]);
+    if (digit < 0) return null;
+    ms = ms * 32 + digit;
+  }
+  return ms;
+}
+
 const ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export function isId(prefix: IdPrefix, value: unknown): value is string {

@@ -10,6 +10,7 @@ import type { FailedProbe } from './endpoint-gate.js';
 import type { ClaimedDelivery, DeliveryChange, LeasedDelivery } from '../store/delivery-store.js';
 import { UNSENT_ATTEMPT_PREFIX } from '../store/entities/webhook-delivery-attempt.entity.js';
 import { WebhookSender } from './webhook-sender.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 
 /** How an attempt went, as far as the endpoint's health is concerned; `none` when nothing was sent. */
 export interface EndpointResponse {
@@ -40,10 +41,11 @@ export class DeliveryAttempt {
     private readonly sender: WebhookSender,
     private readonly signer: WebhookSigner,
     private readonly recorder: DeliveryRecorder,
+    private readonly telemetry: WebhooksTelemetry,
   ) {}
 
   /** `interrupt` (shutdown) abandons the attempt unrecorded: the lease expires and it is sent again. */
-  async process({ delivery, body, endpoint }: ClaimedDelivery, interrupt?: AbortSignal): Promise<EndpointResponse> {
+  async process({ delivery, body, endpoint, traceContext }: ClaimedDelivery, interrupt?: AbortSignal): Promise<EndpointResponse> {
     const now = Date.now();
     if (!endpoint || body === undefined) {
       this.handIn({ delivery, ownerId: endpoint?.ownerId ?? null, change: settled(delivery, 'cancelled', 'endpoint deleted', now) });
@@ -55,13 +57,19 @@ export class DeliveryAttempt {
     }
 
     const attempt = delivery.attemptCount + 1;
-    const outcome = await this.sender.send(endpoint.url, deliveryHeaders(delivery, attempt, this.signer.headers({ id: delivery.eventId, timestamp: Math.floor(now / 1_000), body }, endpoint, now)), body, interrupt);
-    if (outcome.interrupted) return NOT_SENT;
+    const traced = this.telemetry.startAttempt(endpoint.url, delivery, attempt, traceContext);
+    const headers = deliveryHeaders(delivery, attempt, this.signer.headers({ id: delivery.eventId, timestamp: Math.floor(now / 1_000), body }, endpoint, now));
+    const outcome = await this.sender.send(endpoint.url, traced.headers(headers), body, interrupt);
+    if (outcome.interrupted) {
+      traced.end(outcome, false);
+      return NOT_SENT;
+    }
     if (outcome.refusedHostDetail && this.refusalLog.allow(endpoint.id)) {
       const who = `endpoint ${endpoint.id} (owner ${endpoint.ownerId})`;
       this.policyLogger.warn(`${who} refused by the network policy: ${outcome.refusedHostDetail}`);
     }
     const verdict = judgeAttempt(outcome, attempt, this.policy);
+    traced.end(outcome, verdict.status === 'succeeded');
     const finishedAt = Date.now();
     const error = truncate(verdict.status === 'failed' && outcome.error ? `${outcome.error}; ${verdict.reason}` : outcome.error);
     const pending = verdict.status === 'pending';

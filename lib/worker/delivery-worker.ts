@@ -68,6 +68,16 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
+  /** Taking work: booted, and not shutting down. */
+  get running(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /** Attempts under way in this process. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   /** A lease outlives the longest attempt, with room for waiting on a free slot. */
   get leaseMs(): number {
     return 2 * this.options.delivery.timeoutMs + 5_000;

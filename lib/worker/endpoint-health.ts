@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import { OperationalHooks } from './operational-hooks.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 
@@ -31,6 +32,7 @@ export class EndpointHealth {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly hooks: OperationalHooks,
+    private readonly telemetry: WebhooksTelemetry,
   ) {}
 
   async observe(observations: readonly EndpointObservation[]): Promise<void> {
@@ -109,6 +111,7 @@ export class EndpointHealth {
       .execute();
     if (result.affected === 0) return;
     this.logger.warn(`Endpoint ${endpoint.id} was disabled: ${reason}`);
+    this.telemetry.endpointDisabled(reason === GONE_REASON ? 'gone' : 'failing');
     this.hooks.notify('onEndpointDisabled', { endpointId: endpoint.id, ownerId: endpoint.ownerId, reason });
   }
 

@@ -22,4 +22,8 @@ export class WebhookEventEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** The W3C `traceparent` of the emitting span, when one was recording: attempt spans link to it. */
+  @Column({ name: 'trace_context', type: 'varchar', length: 55, nullable: true })
+  traceContext!: string | null;
 }
