@@ -2,7 +2,8 @@
 /**
  * Checks the built package's entries from what Node actually loads (run after `npm run build`):
  * `nestjs-webhooks/testing` loads neither TypeORM, Bull nor ioredis, so a host's unit tests need none of
- * them configured, and the main entry does not load the testing module. Each entry is required in a
+ * them configured; the main entry loads neither the testing module nor an optional integration
+ * (@nestjs/terminus, @nestjs/swagger, @opentelemetry/api), so a host without them boots. Each entry is required in a
  * fresh process of its own; the ESM build of the testing entry is imported too. Exits 1 on a failure.
  */
 const { execFileSync } = require('node:child_process');
@@ -10,6 +11,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const HEAVY = ['typeorm', '@nestjs/typeorm', 'bull', '@nestjs/bull', 'ioredis'];
+const OPTIONAL = ['@nestjs/terminus', '@nestjs/swagger', '@opentelemetry/api'];
 
 /** The packages and dist files an entry loads, reported by a child process that requires only it. */
 function loadedBy(entry) {
@@ -30,6 +32,7 @@ if (!testing.packages.has('@nestjs/common'))
 const main = loadedBy('dist/cjs/index.js');
 for (const file of main.files)
   if (file.includes(`${path.sep}dist${path.sep}cjs${path.sep}testing${path.sep}`)) problems.push(`dist/cjs/index.js loads ${file}`);
+for (const name of OPTIONAL) if (main.packages.has(name)) problems.push(`dist/cjs/index.js loads the optional ${name}`);
 if (!main.packages.has('typeorm')) problems.push('dist/cjs/index.js: the probe saw no typeorm, so it proves nothing');
 const esmEntry = JSON.stringify(path.join(root, 'dist/esm/testing/index.js'));
 const esmProbe = `import 'reflect-metadata'; const m = await import(${esmEntry}); console.log(typeof m.WebhooksTestingModule);`;
@@ -41,5 +44,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `entries ok: testing loads ${testing.packages.size} packages, none of ${HEAVY.join(', ')}; the main entry does not load testing`,
+  `entries ok: testing loads ${testing.packages.size} packages, none of ${HEAVY.join(', ')}; the main entry loads neither testing nor ${OPTIONAL.join(', ')}`,
 );
