@@ -20,6 +20,8 @@ import { WebhookSender } from './webhook-sender.js';
 
 /** Bull jobs taken at once; each only claims its batch and hands it on, so a few suffice. */
 const JOBS_AT_ONCE = 4;
+/** How long shutdown waits for Redis to answer the consumer connection's naming before closing it anyway. */
+const CONSUMER_NAMED_PATIENCE_MS = 2_000;
 
 /**
  * Consumes delivery jobs. A job only claims its deliveries and hands them over: from then on the
@@ -38,6 +40,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** Claimed, not yet started nor deferred, per owner. */
   private readonly room: WaitingRoom;
   private stopping = false;
+  /** Settles once Redis has answered Bull's naming of the consumer connection (see onApplicationBootstrap). */
+  private consumerNamed: Promise<void> = Promise.resolve();
   private started = false;
   /** Aborts requests still in flight when the shutdown grace runs out. */
   private readonly shutdown = new AbortController();
@@ -88,9 +92,21 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     // Bull gives up on a consumer whose set-up commands fail for minutes, so it starts once Redis answers.
     void this.redis.whenUp().then(() => {
       if (this.stopping) return;
-      this.queue.queue
+      const queue = this.queue.queue;
+      queue
         .process(JOBS_AT_ONCE, (job: Job<DeliveryJob>) => this.run(job.data ?? { ids: [] }))
         .catch((error) => this.logger.error(`Delivery worker stopped: ${(error as Error).message}`));
+      // Bull names its blocking connection (CLIENT SETNAME) without handling a failure of that command,
+      // so closing the connection before Redis answers is an unhandled rejection. A PING sent after it
+      // on the same connection settles after it: shutdown waits for the PING.
+      this.consumerNamed = queue
+        .isReady()
+        .then(() => new Promise((resolve) => setImmediate(resolve)))
+        .then(() => (queue as unknown as { bclient: { ping(): Promise<string> } }).bclient.ping())
+        .then(
+          () => undefined,
+          () => undefined,
+        );
     });
   }
 
@@ -230,6 +246,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.room.close();
+    await withinDeadline(this.consumerNamed, CONSUMER_NAMED_PATIENCE_MS, undefined);
     // No local pause: Bull's reconnects its blocking client for that, racing the queue's own close.
     await withinDeadline(Promise.allSettled([...this.inFlight]), this.options.delivery.shutdownGraceMs, undefined);
     if (this.inFlight.size > 0) {
