@@ -3,6 +3,7 @@ export { WebhookPublisher, DEFAULT_OWNER_ID, type EmitOptions, type EmitManyItem
 export { WebhookEndpointService, type WebhookEndpointInput, type WebhookEndpointPatch, type WebhookEndpointWithSecret } from './management/webhook-endpoint.service.js';
 export type { WebhookEndpointView } from './management/webhook-endpoint.view.js';
 export { WebhookDeliveryService } from './management/webhook-delivery.service.js';
+export { WebhookPortal, type PortalSession, type PortalSessionOptions } from './portal/webhook-portal.service.js';
 export type { WebhookDeliveryView, WebhookDeliveryDetailView, WebhookDeliveryAttemptView } from './management/webhook-delivery.view.js';
 export type { Page } from './store/pagination.js';
 export {
