@@ -101,6 +101,8 @@ function renderPage(portal: ResolvedPortalOptions, base: string): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
     '<meta name="color-scheme" content="light dark">',
+    // No favicon request: the host's may not exist, and the page asks for nothing it does not use.
+    '<link rel="icon" href="data:,">',
     `<title>${escapeHtml(portal.title)}</title>`,
     `<link rel="stylesheet" href=${asset('app.css', PORTAL_ASSETS.cssHash)}>`,
     `<script defer src=${asset('app.js', PORTAL_ASSETS.jsHash)}></script>`,

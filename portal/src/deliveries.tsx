@@ -8,7 +8,7 @@ const PAGE_SIZE = 20;
 const REFRESH_MS = 1_000;
 
 /** One page at a time through the API's cursor; the first page is read again while one of its deliveries is pending. */
-export function DeliveryLog({ api, go, id, version }: Nav & { id: string; version: number }) {
+export function DeliveryLog({ api, go, id, version, onSettled }: Nav & { id: string; version: number; onSettled: () => void }) {
   const [status, setStatus] = useState('');
   const [rows, setRows] = useState<Delivery[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -19,6 +19,11 @@ export function DeliveryLog({ api, go, id, version }: Nav & { id: string; versio
     return page;
   }, [id, status, version]);
   const pending = rows.some((row) => row.status === 'pending');
+  const [wasPending, setWasPending] = useState(false);
+  useEffect(() => {
+    if (wasPending && !pending) onSettled();
+    setWasPending(pending);
+  }, [pending]);
   useEffect(() => {
     if (!pending || first.loading) return;
     const timer = setTimeout(first.reload, REFRESH_MS);
@@ -173,18 +178,18 @@ export function DeliveryView({ api, go, id, deliveryId }: Nav & { id: string; de
                 </dl>
                 <details>
                   <summary>Request headers</summary>
-                  <pre>{requestHeaders(d, a.attempt, a.started_at)}</pre>
+                  <pre tabIndex={0}>{requestHeaders(d, a.attempt, a.started_at)}</pre>
                 </details>
                 <details open={Boolean(a.response_body)}>
                   <summary>Response body (excerpt)</summary>
-                  <pre>{a.response_body || '(empty)'}</pre>
+                  <pre tabIndex={0}>{a.response_body || '(empty)'}</pre>
                 </details>
               </li>
             ))}
           </ol>
           <details>
             <summary>Payload</summary>
-            <pre>{JSON.stringify(d.payload, null, 2)}</pre>
+            <pre tabIndex={0}>{JSON.stringify(d.payload, null, 2)}</pre>
           </details>
         </>
       ) : delivery.loading ? (

@@ -160,7 +160,7 @@ function EndpointFields({ api, go, types, endpoint }: Nav & { types: EventType[]
                 {type.schema ? (
                   <details>
                     <summary>Payload schema</summary>
-                    <pre>{JSON.stringify(type.schema, null, 2)}</pre>
+                    <pre tabIndex={0}>{JSON.stringify(type.schema, null, 2)}</pre>
                   </details>
                 ) : null}
               </div>
@@ -208,6 +208,7 @@ export function EndpointDetail({ api, go, id }: Nav & { id: string }) {
     setLogVersion((v) => v + 1);
   });
   const [logVersion, setLogVersion] = useState(0);
+  const [healthVersion, setHealthVersion] = useState(0);
   if (endpoint.error) return <ErrorBox error={endpoint.error} />;
   const e = endpoint.data;
   if (!e) return <p class="muted">Loading…</p>;
@@ -267,10 +268,10 @@ export function EndpointDetail({ api, go, id }: Nav & { id: string }) {
           <ErrorBox error={remove.error} />
         </div>
       ) : null}
-      <HealthPanel api={api} id={id} version={logVersion} />
+      <HealthPanel api={api} id={id} version={logVersion + healthVersion} />
       <SecretPanel api={api} endpoint={e} />
       <RecoverPanel api={api} id={id} onRecovered={() => setLogVersion((v) => v + 1)} />
-      <DeliveryLog api={api} go={go} id={id} version={logVersion} />
+      <DeliveryLog api={api} go={go} id={id} version={logVersion} onSettled={() => setHealthVersion((v) => v + 1)} />
     </section>
   );
 }

@@ -90,4 +90,6 @@ function App({ token }: { token: string | null }) {
 }
 
 applyAccent(config.accent);
-render(<App token={takeToken()} />, document.getElementById('app')!);
+const container = document.getElementById('app')!;
+container.textContent = '';
+render(<App token={takeToken()} />, container);

@@ -68,7 +68,7 @@ export function SecretPanel({ api, endpoint }: { api: Api; endpoint: Endpoint })
           Python
         </button>
       </div>
-      <pre class="snippet" id="verify-snippet" data-language={language}>
+      <pre tabIndex={0} class="snippet" id="verify-snippet" data-language={language}>
         {snippet}
       </pre>
       <CopyButton text={snippet} label="Copy code" />
