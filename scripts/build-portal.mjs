@@ -15,7 +15,8 @@ import { gzipSync } from 'node:zlib';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JS_BUDGET_GZIP = 60 * 1024;
 
-const common = { bundle: true, minify: true, write: false, logLevel: 'warning', legalComments: 'none', absWorkingDir: root };
+// preserveSymlinks: a worktree whose node_modules is a link resolves packages inside itself, not beside the link's target.
+const common = { bundle: true, minify: true, write: false, logLevel: 'warning', legalComments: 'none', absWorkingDir: root, preserveSymlinks: true };
 const [script, style] = await Promise.all([
   build({
     ...common,
