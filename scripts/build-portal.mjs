@@ -16,7 +16,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JS_BUDGET_GZIP = 60 * 1024;
 
 // preserveSymlinks: a worktree whose node_modules is a link resolves packages inside itself, not beside the link's target.
-const common = { bundle: true, minify: true, write: false, logLevel: 'warning', legalComments: 'none', absWorkingDir: root, preserveSymlinks: true };
+const common = {
+  bundle: true,
+  minify: true,
+  write: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+  absWorkingDir: root,
+  preserveSymlinks: true,
+};
 const [script, style] = await Promise.all([
   build({
     ...common,
@@ -32,7 +40,12 @@ const [script, style] = await Promise.all([
 const js = script.outputFiles[0].text;
 const css = style.outputFiles[0].text;
 const hash = (text) => createHash('sha256').update(text).digest('hex').slice(0, 16);
-const sizes = { js: Buffer.byteLength(js), jsGzip: gzipSync(js, { level: 9 }).length, css: Buffer.byteLength(css), cssGzip: gzipSync(css, { level: 9 }).length };
+const sizes = {
+  js: Buffer.byteLength(js),
+  jsGzip: gzipSync(js, { level: 9 }).length,
+  css: Buffer.byteLength(css),
+  cssGzip: gzipSync(css, { level: 9 }).length,
+};
 
 const out = join(root, 'lib', 'portal', 'portal-assets.generated.ts');
 mkdirSync(dirname(out), { recursive: true });

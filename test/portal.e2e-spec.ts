@@ -30,9 +30,18 @@ describe('customer portal', () => {
     t = await startTestApp({
       logger: logs,
       webhooks: {
-        portal: { signingKey: SIGNING_KEY, title: 'Acme webhooks', accentColor: '#0f766e', frameAncestors: ["'self'", 'https://app.example.com'] },
+        portal: {
+          signingKey: SIGNING_KEY,
+          title: 'Acme webhooks',
+          accentColor: '#0f766e',
+          frameAncestors: ["'self'", 'https://app.example.com'],
+        },
         eventTypes: [
-          { name: 'order.paid', description: 'An order was paid in full.', schema: { type: 'object', properties: { order_id: { type: 'string' } } } },
+          {
+            name: 'order.paid',
+            description: 'An order was paid in full.',
+            schema: { type: 'object', properties: { order_id: { type: 'string' } } },
+          },
           { name: 'order.refunded', description: 'An order was refunded.' },
           'user.created',
         ],
@@ -54,7 +63,10 @@ describe('customer portal', () => {
   async function open(owner: string, options: { bypassCSP?: boolean; ttlMs?: number } = {}) {
     const session = await portal.createSession(owner, options.ttlMs ? { ttlMs: options.ttlMs } : {});
     tokens.push(session.token);
-    const context: BrowserContext = await browser.newContext({ bypassCSP: options.bypassCSP ?? false, viewport: { width: 1100, height: 820 } });
+    const context: BrowserContext = await browser.newContext({
+      bypassCSP: options.bypassCSP ?? false,
+      viewport: { width: 1100, height: 820 },
+    });
     const page = await context.newPage();
     const problems: string[] = [];
     const dialogs: string[] = [];
@@ -71,9 +83,14 @@ describe('customer portal', () => {
   async function expectAccessible(page: Page, screen: string): Promise<void> {
     // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
     await page.evaluate(axe.source);
-    const result = await page.evaluate(() => (window as any).axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
+    const result = await page.evaluate(() =>
+      (window as any).axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }),
+    );
     const serious = result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical');
-    expect({ screen, violations: serious.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`) }).toEqual({ screen, violations: [] });
+    expect({ screen, violations: serious.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`) }).toEqual({
+      screen,
+      violations: [],
+    });
   }
 
   async function screenshot(page: Page, name: string): Promise<void> {
@@ -130,7 +147,9 @@ describe('customer portal', () => {
       await page.getByRole('button', { name: 'Create endpoint' }).click();
       await page.getByRole('heading', { name: 'Endpoint', exact: true }).waitFor();
       const listed = await t.api(owner).get('/v1/webhooks');
-      expect(listed.body.data).toEqual([expect.objectContaining({ url: receiver.url('/ok'), events: ['order.paid'], description: 'Orders to the warehouse' })]);
+      expect(listed.body.data).toEqual([
+        expect.objectContaining({ url: receiver.url('/ok'), events: ['order.paid'], description: 'Orders to the warehouse' }),
+      ]);
       const id: string = listed.body.data[0].id;
 
       await page.getByRole('button', { name: 'Reveal secret' }).click();
@@ -147,7 +166,9 @@ describe('customer portal', () => {
       expect(await stat('Success rate').textContent()).toBe('100%');
       expect(await page.getByRole('img', { name: /1 succeeded, 0 failed/ }).count()).toBe(1);
       const [received] = receiver.at('/ok');
-      const verify = new Function('require', `${snippet}\nreturn verifyWebhook;`)((name: string) => (name === 'node:crypto' ? crypto : undefined));
+      const verify = new Function('require', `${snippet}\nreturn verifyWebhook;`)((name: string) =>
+        name === 'node:crypto' ? crypto : undefined,
+      );
       expect(verify(received.headers, received.body)).toBe(true);
       expect(verify(received.headers, received.body.replace('test', 'tost'))).toBe(false);
       await expectAccessible(page, 'endpoint detail');
@@ -186,10 +207,16 @@ describe('customer portal', () => {
     const owner = uniqueOwner('portal');
     let healthy = false;
     receiver.on('/flaky', () => (healthy ? { status: 200 } : { status: 500, body: 'database down' }));
-    const created = await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flaky'), events: ['order.paid'] });
+    const created = await t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url('/flaky'), events: ['order.paid'] });
     const id: string = created.body.id;
     await t.api(owner).post(`/v1/webhooks/${id}/test`).expect(202);
-    await waitFor('the delivery to fail', async () => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries?status=failed`)).body.data.length === 1);
+    await waitFor(
+      'the delivery to fail',
+      async () => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries?status=failed`)).body.data.length === 1,
+    );
     healthy = true;
     const { context, page, problems, go } = await open(owner);
     try {
@@ -202,8 +229,9 @@ describe('customer portal', () => {
       expect(await page.locator('.attempt[data-attempt="1"] .attempt-status').textContent()).toBe('500');
       expect(await page.getByText('database down').count()).toBe(3);
       await page.getByRole('button', { name: 'Retry now' }).click();
+      // The delivery and its attempts are two reads: the page may show the new attempt a refresh before the status.
       await page.locator('.attempt[data-attempt="4"] .badge-succeeded').waitFor();
-      expect(await page.locator('dd .badge-succeeded').count()).toBe(1);
+      await page.locator('dd .badge-succeeded').waitFor();
       expect(receiver.at('/flaky')).toHaveLength(4);
 
       await page.getByRole('button', { name: 'Back to the endpoint' }).click();
@@ -247,7 +275,12 @@ describe('customer portal', () => {
   it('shows "link expired" for an expired link, and the API refuses expired, forged and tampered tokens with 401', async () => {
     const owner = uniqueOwner('portal');
     const other = uniqueOwner('portal-other');
-    const othersEndpoint = (await t.api(other).post('/v1/webhooks').send({ url: receiver.url('/other'), events: ['order.paid'] })).body.id;
+    const othersEndpoint = (
+      await t
+        .api(other)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/other'), events: ['order.paid'] })
+    ).body.id;
     const { session, context, page, go } = await open(owner, { ttlMs: 1_000 });
     try {
       await waitFor('the link to expire', () => Date.now() > Date.parse(session.expires_at) + 50);
@@ -270,9 +303,20 @@ describe('customer portal', () => {
     const asOther = Buffer.from(JSON.stringify({ ...claims, o: other })).toString('base64url');
     const forever = Buffer.from(JSON.stringify({ ...claims, x: Date.now() + 365 * 86_400_000 })).toString('base64url');
     const otherKey = crypto.createHmac('sha256', 'another-apps-signing-key-0123456789').update(`whp_${asOther}`).digest('base64url');
-    for (const forged of [`whp_${asOther}.${mac}`, `whp_${forever}.${mac}`, `whp_${asOther}.${otherKey}`, `whp_${payload}.`, `whp_${payload}`, 'whp_x.y']) {
+    for (const forged of [
+      `whp_${asOther}.${mac}`,
+      `whp_${forever}.${mac}`,
+      `whp_${asOther}.${otherKey}`,
+      `whp_${payload}.`,
+      `whp_${payload}`,
+      'whp_x.y',
+    ]) {
       const response = await bearer(forged);
-      expect({ forged, status: response.status, message: response.body.message }).toEqual({ forged, status: 401, message: 'portal token is not valid' });
+      expect({ forged, status: response.status, message: response.body.message }).toEqual({
+        forged,
+        status: 401,
+        message: 'portal token is not valid',
+      });
     }
     // A valid token is its owner only: another owner's endpoint does not exist for it.
     expect((await request(origin).get(`/v1/webhooks/${othersEndpoint}`).set('Authorization', `Bearer ${valid}`)).status).toBe(404);
@@ -280,7 +324,10 @@ describe('customer portal', () => {
     expect((await t.api(other).get(`/v1/webhooks/${othersEndpoint}`)).status).toBe(200);
     const readOnly = await portal.createSession(owner, { permissions: ['webhooks:read'] });
     tokens.push(readOnly.token);
-    const write = await request(origin).post('/v1/webhooks').set('Authorization', `Bearer ${readOnly.token}`).send({ url: receiver.url('/ro'), events: ['order.paid'] });
+    const write = await request(origin)
+      .post('/v1/webhooks')
+      .set('Authorization', `Bearer ${readOnly.token}`)
+      .send({ url: receiver.url('/ro'), events: ['order.paid'] });
     expect(write.status).toBe(403);
   });
 

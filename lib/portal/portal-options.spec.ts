@@ -64,8 +64,16 @@ describe('portal tokens', () => {
   it('are refused when anything in them changes', () => {
     const token = signPortalToken(key, claims);
     const [payload, mac] = token.slice(4).split('.');
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), o: 'other' })).toString('base64url');
-    for (const forged of [`whp_${edited}.${mac}`, `whp_${payload}.${mac.slice(1)}x`, `whp_${payload}`, `whp_${payload}.${mac}.x`, token.slice(4)]) {
+    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), o: 'other' })).toString(
+      'base64url',
+    );
+    for (const forged of [
+      `whp_${edited}.${mac}`,
+      `whp_${payload}.${mac.slice(1)}x`,
+      `whp_${payload}`,
+      `whp_${payload}.${mac}.x`,
+      token.slice(4),
+    ]) {
       expect(verifyPortalToken(key, forged, 1_000)).toEqual({ ok: false, reason: 'invalid' });
     }
   });

@@ -19,9 +19,9 @@ export type PortalTokenCheck = { ok: true; claims: PortalClaims } | { ok: false;
  * two links for one owner differ.
  */
 export function signPortalToken(key: Buffer, claims: PortalClaims): string {
-  const payload = Buffer.from(JSON.stringify({ o: claims.ownerId, p: claims.permissions, x: claims.expiresAt, n: randomBytes(9).toString('base64url') })).toString(
-    'base64url',
-  );
+  const payload = Buffer.from(
+    JSON.stringify({ o: claims.ownerId, p: claims.permissions, x: claims.expiresAt, n: randomBytes(9).toString('base64url') }),
+  ).toString('base64url');
   return `${PORTAL_TOKEN_PREFIX}${payload}.${mac(key, payload)}`;
 }
 
@@ -40,7 +40,12 @@ export function verifyPortalToken(key: Buffer, token: string, now: number = Date
     return invalid;
   }
   const { o: ownerId, p: permissions, x: expiresAt } = claims ?? {};
-  if (explainOwnerId(ownerId) || typeof expiresAt !== 'number' || !Array.isArray(permissions) || permissions.some((p) => typeof p !== 'string')) {
+  if (
+    explainOwnerId(ownerId) ||
+    typeof expiresAt !== 'number' ||
+    !Array.isArray(permissions) ||
+    permissions.some((p) => typeof p !== 'string')
+  ) {
     return invalid;
   }
   if (expiresAt <= now) return { ok: false, reason: 'expired' };

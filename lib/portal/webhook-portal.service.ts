@@ -39,9 +39,11 @@ export class WebhookPortal {
     const portal = this.portal();
     const problems = [explainOwnerId(ownerId)];
     const ttlMs = options.ttlMs ?? portal.sessionTtlMs;
-    if (!Number.isInteger(ttlMs) || ttlMs < 1_000 || ttlMs > MAX_TTL_MS) problems.push(`ttlMs must be an integer from 1000 to ${MAX_TTL_MS}`);
+    if (!Number.isInteger(ttlMs) || ttlMs < 1_000 || ttlMs > MAX_TTL_MS)
+      problems.push(`ttlMs must be an integer from 1000 to ${MAX_TTL_MS}`);
     const permissions = options.permissions ?? [PERMISSION_READ, PERMISSION_WRITE];
-    if (!Array.isArray(permissions) || permissions.some((p) => typeof p !== 'string')) problems.push('permissions must be an array of strings');
+    if (!Array.isArray(permissions) || permissions.some((p) => typeof p !== 'string'))
+      problems.push('permissions must be an array of strings');
     const found = problems.filter((problem): problem is string => problem !== null);
     if (found.length > 0) throw new WebhookValidationError(found);
     const expiresAt = Date.now() + ttlMs;

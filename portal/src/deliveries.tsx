@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { query, type Api, type Delivery, type DeliveryDetail, type Page } from './api';
+import { query, type Delivery, type DeliveryDetail, type Page } from './api';
 import type { Nav } from './endpoints';
 import { ErrorBox, formatTime, StatusBadge, useAction, useLoad, ViewHeading } from './ui';
 
@@ -160,7 +160,8 @@ export function DeliveryView({ api, go, id, deliveryId }: Nav & { id: string; de
             {d.attempts.map((a) => (
               <li key={a.id} class="attempt" data-attempt={a.attempt}>
                 <h4>
-                  Attempt {a.attempt}: <StatusBadge status={a.status_code !== null && a.status_code >= 200 && a.status_code < 300 ? 'succeeded' : 'failed'} />
+                  Attempt {a.attempt}:{' '}
+                  <StatusBadge status={a.status_code !== null && a.status_code >= 200 && a.status_code < 300 ? 'succeeded' : 'failed'} />
                 </h4>
                 <dl class="facts">
                   <dt>Started</dt>

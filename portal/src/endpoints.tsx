@@ -45,7 +45,9 @@ export function EndpointList({ api, go }: Nav) {
       </div>
       <ErrorBox error={first.error} />
       {first.loading && !endpoints.length ? <p class="muted">Loading…</p> : null}
-      {!first.loading && !first.error && endpoints.length === 0 ? <p class="empty">No endpoints yet. Add one to start receiving events.</p> : null}
+      {!first.loading && !first.error && endpoints.length === 0 ? (
+        <p class="empty">No endpoints yet. Add one to start receiving events.</p>
+      ) : null}
       {endpoints.length > 0 && (
         <table class="list">
           <caption class="visually-hidden">Your webhook endpoints with their health over the last 24 hours</caption>
@@ -107,7 +109,10 @@ function EnabledBadge({ endpoint }: { endpoint: Endpoint }) {
 
 export function EndpointForm({ api, go, id }: Nav & { id?: string }) {
   const loaded = useLoad(async () => {
-    const [types, endpoint] = await Promise.all([api.get<Page<EventType>>('/event-types'), id ? api.get<Endpoint>(`/${id}`) : Promise.resolve(null)]);
+    const [types, endpoint] = await Promise.all([
+      api.get<Page<EventType>>('/event-types'),
+      id ? api.get<Endpoint>(`/${id}`) : Promise.resolve(null),
+    ]);
     return { types: types.data, endpoint };
   }, [id]);
   if (loaded.error) return <ErrorBox error={loaded.error} />;
@@ -123,7 +128,12 @@ function EndpointFields({ api, go, types, endpoint }: Nav & { types: EventType[]
   const [enabled, setEnabled] = useState(endpoint?.enabled ?? true);
   const save = useAction(async (event: Event) => {
     event.preventDefault();
-    const chosen = types.length ? events : freeEvents.split(',').map((name) => name.trim()).filter(Boolean);
+    const chosen = types.length
+      ? events
+      : freeEvents
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
     const body = { url: url.trim(), description: description.trim() || null, events: chosen, enabled };
     const saved = endpoint ? await api.patch<Endpoint>(`/${endpoint.id}`, body) : await api.post<Endpoint>('', body);
     go({ name: 'endpoint', id: saved.id });
@@ -134,9 +144,22 @@ function EndpointFields({ api, go, types, endpoint }: Nav & { types: EventType[]
       <ViewHeading>{endpoint ? 'Edit endpoint' : 'Add endpoint'}</ViewHeading>
       <form onSubmit={save.run} class="form">
         <label for="endpoint-url">Endpoint URL</label>
-        <input id="endpoint-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://example.com/webhooks" />
+        <input
+          id="endpoint-url"
+          type="url"
+          required
+          value={url}
+          onInput={(e) => setUrl(e.currentTarget.value)}
+          placeholder="https://example.com/webhooks"
+        />
         <label for="endpoint-description">Description</label>
-        <input id="endpoint-description" type="text" maxLength={500} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        <input
+          id="endpoint-description"
+          type="text"
+          maxLength={500}
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
+        />
         {types.length ? (
           <fieldset>
             <legend>Event types</legend>

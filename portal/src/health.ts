@@ -82,7 +82,18 @@ export async function loadHealth(api: Api, id: string, activity: () => Promise<A
     if (delivery.status === 'failed' && (!lastFailure || delivery.updated_at > lastFailure)) lastFailure = delivery.updated_at;
   }
   const attempts = succeeded + failed;
-  return { attempts, succeeded, failed, rate: attempts ? succeeded / attempts : null, p50: null, p95: null, lastSuccess, lastFailure, source: 'deliveries', partial: truncated };
+  return {
+    attempts,
+    succeeded,
+    failed,
+    rate: attempts ? succeeded / attempts : null,
+    p50: null,
+    p95: null,
+    lastSuccess,
+    lastFailure,
+    source: 'deliveries',
+    partial: truncated,
+  };
 }
 
 export interface Bucket {

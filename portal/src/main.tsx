@@ -64,7 +64,10 @@ function App({ token }: { token: string | null }) {
   };
   let body;
   if (!token) body = <Message title="No portal link">Open the portal from the application to get a link.</Message>;
-  else if (failure === 'expired') body = <Message title="Portal link expired">Portal links are short-lived. Go back to the application and open the portal again.</Message>;
+  else if (failure === 'expired')
+    body = (
+      <Message title="Portal link expired">Portal links are short-lived. Go back to the application and open the portal again.</Message>
+    );
   else if (failure) body = <Message title="Portal link not valid">Go back to the application and open the portal again.</Message>;
   else if (view.name === 'list') body = <EndpointList api={api} go={go} />;
   else if (view.name === 'new') body = <EndpointForm api={api} go={go} />;

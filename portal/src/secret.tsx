@@ -61,10 +61,20 @@ export function SecretPanel({ api, endpoint }: { api: Api; endpoint: Endpoint })
       <ErrorBox error={reveal.error || rotate.error} />
       <h4 id="snippet-heading">Verify deliveries</h4>
       <div role="group" aria-labelledby="snippet-heading" class="tabs">
-        <button type="button" class={language === 'node' ? 'tab active' : 'tab'} aria-pressed={language === 'node'} onClick={() => setLanguage('node')}>
+        <button
+          type="button"
+          class={language === 'node' ? 'tab active' : 'tab'}
+          aria-pressed={language === 'node'}
+          onClick={() => setLanguage('node')}
+        >
           Node.js
         </button>
-        <button type="button" class={language === 'python' ? 'tab active' : 'tab'} aria-pressed={language === 'python'} onClick={() => setLanguage('python')}>
+        <button
+          type="button"
+          class={language === 'python' ? 'tab active' : 'tab'}
+          aria-pressed={language === 'python'}
+          onClick={() => setLanguage('python')}
+        >
           Python
         </button>
       </div>
