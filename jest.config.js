@@ -14,6 +14,7 @@ module.exports = {
     '^nestjs-webhooks/testing$': '<rootDir>/lib/testing/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  globalSetup: '<rootDir>/scripts/jest-global-setup.cjs',
   // CI's compatibility job copies the suite under .ci/tmp; the builds are not sources.
   modulePathIgnorePatterns: ['<rootDir>/.ci/', '<rootDir>/dist/', '<rootDir>/sample/dist/', '<rootDir>/bench/dist/'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.ci/'],

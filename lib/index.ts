@@ -5,6 +5,7 @@ export type { WebhookEndpointView } from './management/webhook-endpoint.view.js'
 export { WebhookDeliveryService } from './management/webhook-delivery.service.js';
 export { WebhookStatsService } from './management/webhook-stats.service.js';
 export type { WebhookStatsView } from './management/webhook-stats.view.js';
+export { WebhookPortal, type PortalSession, type PortalSessionOptions } from './portal/webhook-portal.service.js';
 export type { WebhookDeliveryView, WebhookDeliveryDetailView, WebhookDeliveryAttemptView } from './management/webhook-delivery.view.js';
 export type { Page } from './store/pagination.js';
 export {

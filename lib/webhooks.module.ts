@@ -26,6 +26,8 @@ import { WEBHOOK_ENTITIES } from './store/entities/index.js';
 import { createWebhooksController } from './api/webhooks.controller.js';
 import { WebhooksAuthGuard } from './api/webhooks-auth.guard.js';
 import { WebhooksRateLimitGuard } from './api/webhooks-rate-limit.guard.js';
+import { createPortalController } from './portal/portal.controller.js';
+import { WebhookPortal } from './portal/webhook-portal.service.js';
 import type { WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
 import { ConfigurableWebhooksModule, WEBHOOKS_ASYNC_OPTIONS_TYPE, WEBHOOKS_MODULE_OPTIONS, WEBHOOKS_OPTIONS_TYPE } from './webhooks.module-definition.js';
 import { assertKnownAsyncOptions, assertKnownFactoryOptions } from './config/option-names.js';
@@ -130,6 +132,7 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     WebhookStatsService,
     DeliveryBacklog,
     webhooksTelemetryProvider,
+    WebhookPortal,
   ];
   if (shape.processor) {
     providers.push(
@@ -160,13 +163,16 @@ function build(definition: DynamicModule, shape: ResolvedWebhooksOptions, shapeO
     ...definition,
     global: shape.isGlobal,
     imports: [...(definition.imports ?? []), BullModule.registerQueue({ name: shape.queueName })],
-    controllers: shape.controllers ? [createWebhooksController(shape.path)] : [],
+    // The portal's first: its routes must be matched before the API's `GET :id`. It answers 404 while `portal` is off,
+    // which forRootAsync only learns after the routes are fixed.
+    controllers: shape.controllers ? [createPortalController(shape.path), createWebhooksController(shape.path)] : [],
     providers,
     exports: [
       WebhookPublisher,
       WebhookEndpointService,
       WebhookDeliveryService,
       WebhookStatsService,
+      WebhookPortal,
       EventCatalog,
       WEBHOOKS_OPTIONS,
       WEBHOOKS_DATA_SOURCE,

@@ -15,13 +15,16 @@ import { explainOwnerId } from '../utils/host-identifiers.js';
 import type { WebhookPrincipal } from '../interfaces/webhook-principal.interface.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
 import { PERMISSION_READ, PERMISSION_WRITE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { WebhookPortal } from '../portal/webhook-portal.service.js';
 import { PRINCIPAL, WEBHOOK_ACCESS, type WebhookAccess } from './webhook-access.js';
 
 const TIMED_OUT = Symbol('authenticate timed out');
 
 /**
  * Asks the host's `authenticate(req)` who is calling; null is 401, a missing permission is 403, and
- * no answer within `authenticateTimeoutMs` is 503.
+ * no answer within `authenticateTimeoutMs` is 503. With the portal on, a portal token (`whp_…`) is
+ * checked here instead and never reaches `authenticate`: valid, it is its owner with its permissions;
+ * expired or not signed by this app's key, 401.
  */
 @Injectable()
 export class WebhooksAuthGuard implements CanActivate {
@@ -31,10 +34,17 @@ export class WebhooksAuthGuard implements CanActivate {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly reflector: Reflector,
+    private readonly portal: WebhookPortal,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest();
+    const portalToken = portalTokenOf(request.headers ?? {});
+    const principal = this.portal.isPortalToken(portalToken) ? this.portalPrincipal(context, portalToken) : await this.askHost(request);
+    return this.checkPrincipal(context, request, principal);
+  }
+
+  private async askHost(request: unknown): Promise<WebhookPrincipal | null | undefined> {
     const timeoutMs = this.options.authenticateTimeoutMs;
     const principal = await withinDeadline(Promise.resolve(this.options.authenticate!(request)), timeoutMs, TIMED_OUT);
     if (principal === TIMED_OUT) {
@@ -45,6 +55,18 @@ export class WebhooksAuthGuard implements CanActivate {
         `authentication did not finish within ${timeoutMs} ms (authenticateTimeoutMs); try again later`,
       );
     }
+    return principal;
+  }
+
+  // The token is in neither message nor log: it is a bearer credential until it expires.
+  private portalPrincipal(context: ExecutionContext, token: string): WebhookPrincipal {
+    const principal = this.portal.principal(token);
+    if (typeof principal === 'object') return principal;
+    context.switchToHttp().getResponse().setHeader?.('WWW-Authenticate', 'Bearer');
+    throw new UnauthorizedException(principal === 'expired' ? 'portal link expired' : 'portal token is not valid');
+  }
+
+  private checkPrincipal(context: ExecutionContext, request: any, principal: WebhookPrincipal | null | undefined): boolean {
     if (!principal) {
       context.switchToHttp().getResponse().setHeader?.('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException('missing or invalid credentials');
@@ -58,6 +80,14 @@ export class WebhooksAuthGuard implements CanActivate {
     request[PRINCIPAL] = principal;
     return true;
   }
+}
+
+/** `X-Webhooks-Portal-Token: whp_…` or `Authorization: Bearer whp_…`. */
+function portalTokenOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const dedicated = headers['x-webhooks-portal-token'];
+  if (typeof dedicated === 'string') return dedicated;
+  const match = /^Bearer (whp_\S+)$/.exec(typeof headers.authorization === 'string' ? headers.authorization : '');
+  return match?.[1];
 }
 
 /** A host bug, not a client error: fail loudly rather than scope data to a malformed owner. */

@@ -7,6 +7,7 @@ import type {
   WebhooksModuleAsyncOptions,
   WebhooksModuleOptions,
   WebhooksModuleShapeOptions,
+  WebhooksPortalOptions,
   WebhooksRateLimitOptions,
   WebhooksRateLimitRule,
   WebhooksReconcilerOptions,
@@ -50,6 +51,7 @@ const MODULE_OPTION_NAMES = namesOf<WebhooksModuleOptions>({
   retention: true,
   hooks: true,
   redis: true,
+  portal: true,
 });
 
 const RATE_LIMIT_RULE_NAMES = namesOf<WebhooksRateLimitRule>({ limit: true, windowMs: true });
@@ -81,6 +83,15 @@ export const OPTION_NAMES = {
   retention: namesOf<WebhooksRetentionOptions>({ days: true, intervalMs: true, batchSize: true }),
   hooks: namesOf<WebhooksHooks>({ onEndpointDisabled: true, onDeliveryFailed: true, onEndpointRecovered: true }),
   redis: namesOf<WebhooksRedisOptions>({ requiredAtBoot: true }),
+  portal: namesOf<WebhooksPortalOptions>({
+    title: true,
+    logoUrl: true,
+    accentColor: true,
+    frameAncestors: true,
+    sessionTtlMs: true,
+    signingKey: true,
+    publicUrl: true,
+  }),
   eventTypes: namesOf<WebhookEventTypeDefinition>({ name: true, description: true, schema: true }),
 } as const;
 

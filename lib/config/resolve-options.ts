@@ -2,11 +2,12 @@ import { isValidEventTypeName } from '../emit/event-catalog.js';
 import { isReservedEventType } from '../emit/operational-event-types.js';
 import { systemResolver, type HostResolver } from '../security/ssrf-guard.js';
 import { parseEncryptionKey } from '../security/secret-cipher.js';
+import { hkdfSync } from 'node:crypto';
 import type { WebhooksModuleRootOptions, WebhooksRateLimitRule } from '../interfaces/webhooks-options.interface.js';
 import { DEFAULT_PATH, DEFAULT_QUEUE_NAME } from '../webhooks.constants.js';
 import { WebhooksOptionsError } from '../webhooks.errors.js';
 import { assertKnownOptions, type OptionSection } from './option-names.js';
-import { DEFAULT_RETRY_SCHEDULE, type ResolvedWebhooksOptions } from './resolved-options.js';
+import { DEFAULT_RETRY_SCHEDULE, type ResolvedPortalOptions, type ResolvedWebhooksOptions } from './resolved-options.js';
 
 const DAY = 24 * 60 * 60 * 1_000;
 
@@ -32,8 +33,10 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
   const disable = section(raw.disable, 'disable');
   const redis = section(raw.redis, 'redis');
   const concurrency = integer(delivery.concurrency, 'delivery.concurrency', 50, 1, 10_000);
+  const path = resolvePath(raw.path);
+  const encryptionKey = resolveEncryptionKey(security.encryptionKey);
   return {
-    path: resolvePath(raw.path),
+    path,
     controllers,
     processor: optionalBoolean(raw.processor, 'processor', true),
     isGlobal: optionalBoolean(raw.isGlobal, 'isGlobal', true),
@@ -60,7 +63,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     security: {
       allowHttp: optionalBoolean(security.allowHttp, 'security.allowHttp', false),
       allowPrivateNetworks: optionalBoolean(security.allowPrivateNetworks, 'security.allowPrivateNetworks', false),
-      encryptionKey: resolveEncryptionKey(security.encryptionKey),
+      encryptionKey,
       resolveHost: resolveHostResolver(security.resolveHost),
     },
     signing: {
@@ -80,6 +83,7 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     redis: {
       requiredAtBoot: optionalBoolean(redis.requiredAtBoot, 'redis.requiredAtBoot', false),
     },
+    portal: resolvePortal(raw.portal, path, encryptionKey),
   };
 }
 
@@ -216,6 +220,77 @@ function resolveHooks(value: unknown): ResolvedWebhooksOptions['hooks'] {
     if (typeof hooks[name] !== 'function') throw new WebhooksOptionsError(`option "hooks.${name}" must be a function`);
   }
   return hooks;
+}
+
+const FRAME_SOURCE = /^(?:'self'|'none'|https?:\/\/(?:\*\.)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?)$/;
+const PORTAL_URL = /^(?:https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?)?\/[A-Za-z0-9._~/%-]*$/;
+
+function resolvePortal(value: unknown, path: string, encryptionKey: Buffer | null): ResolvedPortalOptions | false {
+  if (value === undefined || value === false) return false;
+  const portal = section(value, 'portal');
+  const title = portal.title === undefined ? 'Webhooks' : portal.title;
+  if (typeof title !== 'string' || title.trim().length === 0 || title.length > 100) {
+    throw new WebhooksOptionsError(`option "portal.title" must be a string of 1-100 characters, got ${describe(portal.title)}`);
+  }
+  return {
+    title,
+    logoUrl: resolvePortalUrl(portal.logoUrl, 'portal.logoUrl', 'an https:// URL or a path such as "/logo.svg"', true),
+    accentColor: resolveAccentColor(portal.accentColor),
+    frameAncestors: resolveFrameAncestors(portal.frameAncestors),
+    sessionTtlMs: integer(portal.sessionTtlMs, 'portal.sessionTtlMs', 60 * 60 * 1_000, 1_000, 7 * DAY),
+    signingKey: resolvePortalSigningKey(portal.signingKey, encryptionKey),
+    publicUrl: resolvePortalUrl(portal.publicUrl, 'portal.publicUrl', 'a URL or a path such as "/v1/webhooks/portal"', false) ?? `/${path}/portal`,
+  };
+}
+
+/** Both end up in a response header (img-src) or a link, so only plain URL characters pass. */
+function resolvePortalUrl(value: unknown, name: string, expected: string, httpsOnly: boolean): string | null {
+  if (value === undefined) return null;
+  const plain = typeof value === 'string' && PORTAL_URL.test(value) && !value.startsWith('//');
+  if (!plain || (httpsOnly && (value as string).startsWith('http://'))) {
+    throw new WebhooksOptionsError(`option "${name}" must be ${expected}, without query or fragment, got ${describe(value)}`);
+  }
+  return value as string;
+}
+
+function resolveAccentColor(value: unknown): string {
+  if (value === undefined) return '#2563eb';
+  if (typeof value !== 'string' || !/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(value)) {
+    throw new WebhooksOptionsError(`option "portal.accentColor" must be a colour as #rgb or #rrggbb, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function resolveFrameAncestors(value: unknown): string[] {
+  if (value === undefined) return ["'self'"];
+  if (!Array.isArray(value) || value.length === 0 || value.length > 20) {
+    throw new WebhooksOptionsError(`option "portal.frameAncestors" must be an array of 1-20 sources, got ${describe(value)}`);
+  }
+  value.forEach((source, index) => {
+    if (typeof source !== 'string' || !FRAME_SOURCE.test(source)) {
+      throw new WebhooksOptionsError(
+        `option "portal.frameAncestors[${index}]" must be "'self'", "'none'" or an origin such as "https://app.example.com", got ${describe(source)}`,
+      );
+    }
+  });
+  if (value.includes("'none'") && value.length > 1) {
+    throw new WebhooksOptionsError(`option "portal.frameAncestors": "'none'" cannot be combined with other sources`);
+  }
+  return [...value];
+}
+
+function resolvePortalSigningKey(value: unknown, encryptionKey: Buffer | null): Buffer {
+  if (value !== undefined) {
+    if (typeof value !== 'string' || value.length < 32) {
+      throw new WebhooksOptionsError('option "portal.signingKey" must be a string of at least 32 characters, e.g. `openssl rand -base64 32`');
+    }
+    return Buffer.from(value, 'utf8');
+  }
+  if (encryptionKey) return Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'nestjs-webhooks portal links', 32));
+  throw new WebhooksOptionsError(
+    'option "portal.signingKey" is required while the portal is on (or set security.encryptionKey, and the key is derived from it): ' +
+      'at least 32 random characters, the same on every instance',
+  );
 }
 
 function resolveEncryptionKey(value: unknown): Buffer | null {

@@ -38,6 +38,17 @@ export interface ResolvedWebhooksOptions {
   retention: { days: number; intervalMs: number; batchSize: number } | false;
   hooks: WebhooksHooks;
   redis: { requiredAtBoot: boolean };
+  portal: ResolvedPortalOptions | false;
+}
+
+export interface ResolvedPortalOptions {
+  title: string;
+  logoUrl: string | null;
+  accentColor: string;
+  frameAncestors: string[];
+  sessionTtlMs: number;
+  signingKey: Buffer;
+  publicUrl: string;
 }
 
 const SECOND = 1_000;

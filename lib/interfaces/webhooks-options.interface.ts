@@ -110,6 +110,27 @@ export interface WebhooksRedisOptions {
   requiredAtBoot?: boolean;
 }
 
+/** The customer portal served at `GET {path}/portal` (see docs/portal.md). */
+export interface WebhooksPortalOptions {
+  /** Shown in the page's header and title. */
+  title?: string;
+  /** An `https://` URL or a path on this origin (`/logo.svg`); its origin is added to the page's `img-src`. */
+  logoUrl?: string;
+  /** Buttons and highlights, as `#rgb` or `#rrggbb`; the text on it is black or white, whichever contrasts more. */
+  accentColor?: string;
+  /** Who may frame the page: the CSP `frame-ancestors` sources, such as `["'self'", "https://app.example.com"]`. */
+  frameAncestors?: string[];
+  /** How long a `createSession` link lasts unless it says otherwise, in ms. */
+  sessionTtlMs?: number;
+  /**
+   * At least 32 characters that sign portal links (HMAC-SHA256); the same on every instance. Defaults
+   * to a key derived from `security.encryptionKey`; one of the two is required.
+   */
+  signingKey?: string;
+  /** Where the page is served publicly, for the links `createSession` returns; default `/{path}/portal`. */
+  publicUrl?: string;
+}
+
 /** Options that decide the module's shape; `forRootAsync` takes them outside `useFactory`. */
 export interface WebhooksModuleShapeOptions {
   /** Route prefix of every management route. */
@@ -150,6 +171,8 @@ export interface WebhooksModuleOptions {
   retention?: WebhooksRetentionOptions | false;
   hooks?: WebhooksHooks;
   redis?: WebhooksRedisOptions;
+  /** The embeddable customer portal; off (`false`) by default. */
+  portal?: WebhooksPortalOptions | false;
 }
 
 export interface WebhooksModuleRootOptions extends WebhooksModuleOptions, WebhooksModuleShapeOptions {}

@@ -13,6 +13,7 @@ const KEYS = {
   schema: 'swagger/apiSchema',
   modelPropertiesArray: 'swagger/apiModelPropertiesArray',
   modelProperties: 'swagger/apiModelProperties',
+  excludeController: 'swagger/apiExcludeController',
 } as const;
 
 /** The security scheme the routes name; `DocumentBuilder.addBearerAuth()` declares it under this name. */
@@ -100,4 +101,9 @@ export function DocController(tag: string): ClassDecorator {
     Reflect.defineMetadata(KEYS.tags, [tag], target);
     Reflect.defineMetadata(KEYS.security, [{ [OPENAPI_SECURITY_SCHEME]: [] }], target);
   };
+}
+
+/** Keeps a controller out of the host's document: pages and assets, not API routes. */
+export function DocExcludeController(): ClassDecorator {
+  return (target) => Reflect.defineMetadata(KEYS.excludeController, [true], target);
 }
