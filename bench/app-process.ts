@@ -13,6 +13,7 @@ import { sleep, wallNow } from './support/clock.js';
 import { serve } from './support/ipc.js';
 import { BENCH_EVENT_TYPE, eventData, padFor } from './support/payload.js';
 import { QueryCounter } from './support/query-counter.js';
+import { installTelemetrySdk } from './support/telemetry-sdk.js';
 import { percentile } from './support/stats.js';
 
 /**
@@ -34,6 +35,8 @@ export interface AppSettings {
   retrySchedule?: number[];
   /** `maxEndpointsPerOwner`, for scenarios that register more endpoints per owner than the default allows. */
   maxEndpointsPerOwner?: number;
+  /** Record metrics and spans through an OpenTelemetry SDK (P10). */
+  telemetry?: boolean;
   /** Count SQL statements (TypeORM logger); used by the profile pass only. */
   countQueries?: boolean;
   /** Sample memory every this many ms from process start (before Nest boots) until `stopSampling`. */
@@ -95,6 +98,7 @@ if (settings.sampleMs) startSampling(settings.sampleMs);
 class BenchAppModule {}
 
 async function main(): Promise<void> {
+  if (settings.telemetry) installTelemetrySdk();
   const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: ['error', 'warn'] });
   const publisher = app.get(WebhookPublisher);
   const endpoints = app.get(WebhookEndpointService);

@@ -10,6 +10,7 @@ import { isolationScenario } from './scenarios/isolation.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { flakyEndpointsScenario } from './scenarios/flaky-endpoints.js';
 import { noisyNeighbourScenario } from './scenarios/noisy-neighbour.js';
+import { telemetryOverheadScenario } from './scenarios/telemetry-overhead.js';
 import { timed, type Scenario, type ScenarioContext } from './scenarios/common.js';
 import { runProfile } from './profile.js';
 import { wallNow } from './support/clock.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Array<{ id: string; title: string; run: Scenario; needsLimit: b
   { id: 'P6', title: 'memory', run: memoryScenario, needsLimit: true },
   { id: 'P8', title: 'flaky endpoints', run: flakyEndpointsScenario, needsLimit: false },
   { id: 'P9', title: 'noisy neighbour', run: noisyNeighbourScenario, needsLimit: false },
+  { id: 'P10', title: 'instrumentation overhead', run: telemetryOverheadScenario, needsLimit: false },
   { id: 'L2', title: 'limit again', run: limitScenario('L2'), needsLimit: false },
 ];
 

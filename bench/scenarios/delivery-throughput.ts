@@ -23,14 +23,14 @@ export interface ThroughputMeasurement {
 export async function measureDeliveryThroughput(
   context: ScenarioContext,
   label: string,
-  topology: { workers: number; emitterDelivers?: boolean },
+  topology: { workers: number; emitterDelivers?: boolean; telemetry?: boolean },
 ): Promise<ThroughputMeasurement> {
   const group = label.toLowerCase();
-  const { workers, emitterDelivers = false } = topology;
+  const { workers, emitterDelivers = false, telemetry = false } = topology;
   const { endpoints, deliveries } = config.p1;
   const events = Math.ceil(deliveries / endpoints);
   const expected = events * endpoints;
-  return withStack(context.receiver, label, { workers, emitterDelivers }, async (stack) => {
+  return withStack(context.receiver, label, { workers, emitterDelivers, telemetry }, async (stack) => {
     await stack.createEndpoints(OWNER, paths(group, endpoints));
     await stack.warmUp();
     const acks = awaitAcks(context.receiver, `/ok/${group}`, expected, 240_000);

@@ -35,6 +35,7 @@ export interface StackOptions {
   retrySchedule?: number[];
   maxEndpointsPerOwner?: number;
   countQueries?: boolean;
+  telemetry?: boolean;
   workerExecArgv?: (index: number) => string[];
   emitterExecArgv?: string[];
 }
@@ -87,6 +88,7 @@ export class Stack {
       retrySchedule: this.options.retrySchedule,
       maxEndpointsPerOwner: this.options.maxEndpointsPerOwner,
       countQueries: this.options.countQueries,
+      telemetry: this.options.telemetry,
     };
   }
 

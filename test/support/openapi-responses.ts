@@ -72,6 +72,8 @@ function compile(): Operation[] {
 function check(method: string, url: string, status: number, contentType: string, body: Buffer): string | null {
   operations ??= compile();
   const path = url.split('?')[0];
+  // The customer portal's page and assets are not API routes: they are kept out of the document.
+  if (/\/portal(\/app\.(js|css))?\/?$/.test(path)) return null;
   const operation = operations.find((o) => o.method === method.toLowerCase() && o.pattern.test(path));
   if (!operation) return null; // not a management route (or a method it does not have): Nest's own 404
   const where = `${method} ${url.length > 120 ? `${url.slice(0, 120)}…` : url} (${operation.method.toUpperCase()} ${operation.template})`;
