@@ -18,7 +18,9 @@ describe('a noisy tenant', () => {
     healthy = await TestReceiver.start();
     black.on('/hang', { hang: true });
     // The hung requests stay open for the whole test: the quiet owner cannot be waiting for them to time out.
-    t = await startTestApp({ webhooks: { rateLimit: false, maxEndpointsPerOwner: 1_001, delivery: { timeoutMs: 120_000, shutdownGraceMs: 0 } } });
+    t = await startTestApp({
+      webhooks: { rateLimit: false, maxEndpointsPerOwner: 1_001, delivery: { timeoutMs: 120_000, shutdownGraceMs: 0 } },
+    });
   });
 
   afterAll(async () => {

@@ -232,7 +232,10 @@ describe('WebhookPublisher', () => {
           expect(receiver.at('/tx-commit')).toHaveLength(0);
         });
         expect(dispatches.ids(owner)).toHaveLength(1);
-        const [request] = await waitFor('the delivery after commit', () => receiver.at('/tx-commit').length === 1 && receiver.at('/tx-commit'));
+        const [request] = await waitFor(
+          'the delivery after commit',
+          () => receiver.at('/tx-commit').length === 1 && receiver.at('/tx-commit'),
+        );
         expect(JSON.parse(request.body).id).toBe(inside!.id);
       } finally {
         dispatches.restore();

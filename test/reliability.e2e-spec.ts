@@ -97,7 +97,10 @@ describe('reliability', () => {
   it('keeps healthy endpoints delivering while half the endpoints hang', async () => {
     // The hung requests stay open for the whole test: a worker that waited on them would never finish the healthy ones.
     const t = await startTestApp({
-      webhooks: { delivery: { timeoutMs: 120_000, shutdownGraceMs: 0, concurrency: 20, perEndpointConcurrency: 5 }, retry: { schedule: [60_000] } },
+      webhooks: {
+        delivery: { timeoutMs: 120_000, shutdownGraceMs: 0, concurrency: 20, perEndpointConcurrency: 5 },
+        retry: { schedule: [60_000] },
+      },
     });
     try {
       const owner = uniqueOwner();
@@ -113,7 +116,8 @@ describe('reliability', () => {
       const hungDeliveries = await t.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId: In(hungIds) });
       expect(hungDeliveries).toHaveLength(300);
       expect(hungDeliveries.every((d) => d.status === 'pending' && d.attemptCount === 0)).toBe(true);
-      const hungAttempts = await t.dataSource.getRepository(WebhookDeliveryAttemptEntity).countBy({ deliveryId: In(hungDeliveries.map((d) => d.id)) });
+      const attempts = t.dataSource.getRepository(WebhookDeliveryAttemptEntity);
+      const hungAttempts = await attempts.countBy({ deliveryId: In(hungDeliveries.map((d) => d.id)) });
       expect(hungAttempts).toBe(0);
       const hung = [0, 1, 2, 3, 4].map((i) => receiver.at(`/hang-${i}`).length);
       // each hung endpoint holds at most its slow-start allowance, not the worker

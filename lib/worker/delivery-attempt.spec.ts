@@ -11,7 +11,10 @@ const MAX_RETRY_AFTER_MS = 3_000;
 
 /** Jitter pinned to its middle, so every delay is exactly the scheduled one. */
 const policy = new RetryPolicy(
-  { retry: { schedule: SCHEDULE, maxRetryAfterMs: MAX_RETRY_AFTER_MS }, delivery: { circuitBreaker: { failuresToOpen: 3, baseBackoffMs: 100, maxBackoffMs: 800 } } },
+  {
+    retry: { schedule: SCHEDULE, maxRetryAfterMs: MAX_RETRY_AFTER_MS },
+    delivery: { circuitBreaker: { failuresToOpen: 3, baseBackoffMs: 100, maxBackoffMs: 800 } },
+  },
   () => 0.5,
 );
 
@@ -68,7 +71,12 @@ function setup(answer: SendOutcome | ((attempt: string) => SendOutcome) = outcom
   return { attempt: new DeliveryAttempt(policy, sender, signer, recorder), records, sent };
 }
 
-const claimed = (overrides: Partial<ClaimedDelivery> = {}): ClaimedDelivery => ({ delivery: delivery(), body: '{"id":"evt_1"}', endpoint: endpoint(), ...overrides });
+const claimed = (overrides: Partial<ClaimedDelivery> = {}): ClaimedDelivery => ({
+  delivery: delivery(),
+  body: '{"id":"evt_1"}',
+  endpoint: endpoint(),
+  ...overrides,
+});
 
 describe('DeliveryAttempt', () => {
   it('records a 2xx as succeeded, counting the attempt and reporting the endpoint healthy', async () => {
@@ -76,11 +84,23 @@ describe('DeliveryAttempt', () => {
     const before = Date.now();
     expect(await attempt.process(claimed())).toEqual({ response: 'ok', error: null });
 
-    expect(sent).toEqual([{ url: 'https://hooks.example.com/in', headers: expect.objectContaining({ 'x-webhook-attempt': '1', 'webhook-signature': 'v1,sig' }), body: '{"id":"evt_1"}' }]);
+    expect(sent).toEqual([
+      {
+        url: 'https://hooks.example.com/in',
+        headers: expect.objectContaining({ 'x-webhook-attempt': '1', 'webhook-signature': 'v1,sig' }),
+        body: '{"id":"evt_1"}',
+      },
+    ]);
     expect(records).toHaveLength(1);
     const [record] = records;
     expect(record.ownerId).toBe('owner-1');
-    expect(record.change).toMatchObject({ status: 'succeeded', attemptCount: 1, nextAttemptAt: null, lastStatusCode: 204, lastError: null });
+    expect(record.change).toMatchObject({
+      status: 'succeeded',
+      attemptCount: 1,
+      nextAttemptAt: null,
+      lastStatusCode: 204,
+      lastError: null,
+    });
     expect(record.change.completedAt).toBeGreaterThanOrEqual(before);
     expect(record.attempt).toMatchObject({ attempt: 1, statusCode: 204, durationMs: 7, error: null });
     expect(record.attempt!.id).toMatch(/^att_/);
@@ -93,7 +113,13 @@ describe('DeliveryAttempt', () => {
     expect(await attempt.process(claimed())).toEqual({ response: 'failed', error: 'HTTP 500' });
 
     const [record] = records;
-    expect(record.change).toMatchObject({ status: 'pending', attemptCount: 1, lastStatusCode: 500, lastError: 'HTTP 500', completedAt: null });
+    expect(record.change).toMatchObject({
+      status: 'pending',
+      attemptCount: 1,
+      lastStatusCode: 500,
+      lastError: 'HTTP 500',
+      completedAt: null,
+    });
     expect(record.retryInMs).toBe(SCHEDULE[0]);
     expect(record.change.nextAttemptAt! - record.retryInMs!).toBeGreaterThanOrEqual(record.attempt!.startedAt);
     expect(record.attempt).toMatchObject({ attempt: 1, statusCode: 500, responseBody: 'oops' });
@@ -123,7 +149,12 @@ describe('DeliveryAttempt', () => {
     const result = await attempt.process(claimed({ delivery: delivery({ attemptCount: SCHEDULE.length }) }));
     expect(result).toEqual({ response: 'failed', error: 'HTTP 500; retry schedule exhausted' });
     const [record] = records;
-    expect(record.change).toMatchObject({ status: 'failed', attemptCount: SCHEDULE.length + 1, nextAttemptAt: null, lastError: 'HTTP 500; retry schedule exhausted' });
+    expect(record.change).toMatchObject({
+      status: 'failed',
+      attemptCount: SCHEDULE.length + 1,
+      nextAttemptAt: null,
+      lastError: 'HTTP 500; retry schedule exhausted',
+    });
     expect(record.change.completedAt).toEqual(expect.any(Number));
     expect(record.retryInMs).toBeUndefined();
     expect(record.observation).toMatchObject({ ok: false, gone: false });
@@ -140,10 +171,19 @@ describe('DeliveryAttempt', () => {
   it('cancels, without sending, a delivery whose endpoint was deleted', async () => {
     for (const gone of [claimed({ endpoint: undefined }), claimed({ body: undefined })]) {
       const { attempt, records, sent } = setup();
-      expect(await attempt.process({ ...gone, delivery: delivery({ attemptCount: 1, lastStatusCode: 500 }) })).toEqual({ response: 'none', error: null });
+      expect(await attempt.process({ ...gone, delivery: delivery({ attemptCount: 1, lastStatusCode: 500 }) })).toEqual({
+        response: 'none',
+        error: null,
+      });
       expect(sent).toEqual([]);
       expect(records).toHaveLength(1);
-      expect(records[0].change).toMatchObject({ status: 'cancelled', lastError: 'endpoint deleted', attemptCount: 1, lastStatusCode: 500, nextAttemptAt: null });
+      expect(records[0].change).toMatchObject({
+        status: 'cancelled',
+        lastError: 'endpoint deleted',
+        attemptCount: 1,
+        lastStatusCode: 500,
+        nextAttemptAt: null,
+      });
       expect(records[0].change.completedAt).toEqual(expect.any(Number));
       expect(records[0].attempt).toBeUndefined();
       expect(records[0].retryInMs).toBeUndefined();
@@ -186,7 +226,14 @@ describe('DeliveryAttempt', () => {
     const until = Date.now() + 5_000;
     attempt.defer(claimed({ delivery: delivery({ attemptCount: 1, lastError: 'HTTP 500' }) }), until);
     expect(sent).toEqual([]);
-    expect(records[0].change).toEqual({ status: 'pending', attemptCount: 1, nextAttemptAt: until, lastStatusCode: null, lastError: 'HTTP 500', completedAt: null });
+    expect(records[0].change).toEqual({
+      status: 'pending',
+      attemptCount: 1,
+      nextAttemptAt: until,
+      lastStatusCode: null,
+      lastError: 'HTTP 500',
+      completedAt: null,
+    });
     expect(records[0].attempt).toBeUndefined();
     expect(records[0].retryInMs).toBeGreaterThan(4_000);
     expect(records[0].retryInMs).toBeLessThanOrEqual(5_000);
@@ -200,12 +247,23 @@ describe('DeliveryAttempt', () => {
     expect(sent).toEqual([]);
 
     const reason = "not sent: the endpoint's probe at 2030-01-01T00:00:00.000Z failed (HTTP 502)";
-    expect(records[0].change).toMatchObject({ status: 'pending', attemptCount: 1, lastError: reason, lastStatusCode: null, completedAt: null });
+    expect(records[0].change).toMatchObject({
+      status: 'pending',
+      attemptCount: 1,
+      lastError: reason,
+      lastStatusCode: null,
+      completedAt: null,
+    });
     expect(records[0].retryInMs).toBe(SCHEDULE[0]);
     expect(records[0].attempt).toMatchObject({ attempt: 1, durationMs: 0, statusCode: null, error: reason });
     expect(records[0].observation).toBeUndefined();
 
-    expect(records[1].change).toMatchObject({ status: 'failed', attemptCount: SCHEDULE.length + 1, lastError: `${reason}; retry schedule exhausted`, nextAttemptAt: null });
+    expect(records[1].change).toMatchObject({
+      status: 'failed',
+      attemptCount: SCHEDULE.length + 1,
+      lastError: `${reason}; retry schedule exhausted`,
+      nextAttemptAt: null,
+    });
     expect(records[1].retryInMs).toBeUndefined();
   });
 });

@@ -146,13 +146,31 @@ describe('DeliveryRecorder', () => {
   it('tells the host about deliveries that failed for good, and only those of endpoints that still exist', async () => {
     const { recorder, notified } = setup();
     const failed = (n: number, ownerId: string | null) =>
-      record(n, { ownerId, change: { status: 'failed', attemptCount: 3, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500; retry schedule exhausted', completedAt: 1 } });
+      record(n, {
+        ownerId,
+        change: {
+          status: 'failed',
+          attemptCount: 3,
+          nextAttemptAt: null,
+          lastStatusCode: 500,
+          lastError: 'HTTP 500; retry schedule exhausted',
+          completedAt: 1,
+        },
+      });
     await Promise.all([recorder.record(failed(1, 'owner-1')), recorder.record(failed(2, null)), recorder.record(record(3))]);
     await recorder.drain();
     expect(notified).toEqual([
       [
         'onDeliveryFailed',
-        { deliveryId: 'dlv_1', endpointId: 'ep_1', ownerId: 'owner-1', eventId: 'evt_1', eventType: 'user.created', attempts: 3, lastError: 'HTTP 500; retry schedule exhausted' },
+        {
+          deliveryId: 'dlv_1',
+          endpointId: 'ep_1',
+          ownerId: 'owner-1',
+          eventId: 'evt_1',
+          eventType: 'user.created',
+          attempts: 3,
+          lastError: 'HTTP 500; retry schedule exhausted',
+        },
       ],
     ]);
   });

@@ -88,7 +88,11 @@ describe('WebhookSender', () => {
   });
 
   it('POSTs the body and headers as given and reports a 2xx with no error', async () => {
-    const outcome = await sender().send(receiver.url('/ok?x=1'), { 'content-type': 'application/json', 'x-webhook-attempt': '3' }, '{"id":"evt_1"}');
+    const outcome = await sender().send(
+      receiver.url('/ok?x=1'),
+      { 'content-type': 'application/json', 'x-webhook-attempt': '3' },
+      '{"id":"evt_1"}',
+    );
     expect(outcome).toMatchObject({ statusCode: 200, error: null, responseBody: 'thanks', retryAfterMs: null });
     expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
     const request = receiver.received.find((r) => r.path === '/ok?x=1')!;
@@ -101,7 +105,11 @@ describe('WebhookSender', () => {
   });
 
   it('reports a non-2xx status as the error, with the receiver’s body', async () => {
-    expect(await sender().send(receiver.url('/error'), {}, '{}')).toMatchObject({ statusCode: 500, error: 'HTTP 500', responseBody: 'broken' });
+    expect(await sender().send(receiver.url('/error'), {}, '{}')).toMatchObject({
+      statusCode: 500,
+      error: 'HTTP 500',
+      responseBody: 'broken',
+    });
   });
 
   it('does not follow a redirect, and says so', async () => {
@@ -112,7 +120,11 @@ describe('WebhookSender', () => {
   });
 
   it('reads Retry-After in seconds, and ignores one it cannot read', async () => {
-    expect(await sender().send(receiver.url('/throttled'), {}, '{}')).toMatchObject({ statusCode: 429, error: 'HTTP 429', retryAfterMs: 7_000 });
+    expect(await sender().send(receiver.url('/throttled'), {}, '{}')).toMatchObject({
+      statusCode: 429,
+      error: 'HTTP 429',
+      retryAfterMs: 7_000,
+    });
     expect(await sender().send(receiver.url('/unavailable'), {}, '{}')).toMatchObject({ statusCode: 503, retryAfterMs: null });
   });
 

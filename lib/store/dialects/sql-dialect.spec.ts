@@ -62,7 +62,14 @@ function deliveryRow(n: number, overrides: Partial<WebhookDeliveryEntity> = {}):
 }
 
 function eventRow(n: number) {
-  return { id: `evt_${String(n).padStart(4, '0')}`, ownerId: 'owner-1', type: 'user.created', body: '{}', idempotencyKey: null, createdAt: 1_000 };
+  return {
+    id: `evt_${String(n).padStart(4, '0')}`,
+    ownerId: 'owner-1',
+    type: 'user.created',
+    body: '{}',
+    idempotencyKey: null,
+    createdAt: 1_000,
+  };
 }
 
 function outcome(n: number, overrides: Partial<OutcomeRow> = {}): OutcomeRow {
@@ -94,7 +101,12 @@ describe('SQL dialects', () => {
   beforeAll(async () => {
     postgres = new PostgresDialect(new SqlWriter(await offline({ type: 'postgres', database: 'offline' })));
     mysql = new MysqlDialect(new SqlWriter(await offline({ type: 'mariadb', database: 'offline' })));
-    sqliteSource = await new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: WEBHOOK_ENTITIES, synchronize: true }).initialize();
+    sqliteSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: WEBHOOK_ENTITIES,
+      synchronize: true,
+    }).initialize();
     sqlite = new SqliteDialect(new SqlWriter(sqliteSource));
   });
 
@@ -105,11 +117,12 @@ describe('SQL dialects', () => {
     await sqliteSource.query('DELETE FROM webhook_events');
   });
 
-  const dialects = () => [
-    ['postgres', postgres],
-    ['mysql', mysql],
-    ['sqlite', sqlite],
-  ] as const;
+  const dialects = () =>
+    [
+      ['postgres', postgres],
+      ['mysql', mysql],
+      ['sqlite', sqlite],
+    ] as const;
 
   describe('multi-row INSERTs', () => {
     it.each(['postgres', 'mysql', 'sqlite'] as const)('%s: splits rows into statements that stay within maxParameters', async (name) => {
@@ -145,7 +158,11 @@ describe('SQL dialects', () => {
 
     it('stores every row of a chunked insert (SQLite)', async () => {
       const dialect = withMaxParameters(Object.create(sqlite) as SqlDialect, 2 * sqlite.sql.columnCount(WebhookEventEntity));
-      await dialect.insert(sqliteSource.manager, WebhookEventEntity, Array.from({ length: 7 }, (_, n) => eventRow(n)));
+      await dialect.insert(
+        sqliteSource.manager,
+        WebhookEventEntity,
+        Array.from({ length: 7 }, (_, n) => eventRow(n)),
+      );
       const stored = await sqliteSource.getRepository(WebhookEventEntity).find({ order: { id: 'ASC' } });
       expect(stored.map((e) => e.id)).toEqual(Array.from({ length: 7 }, (_, n) => eventRow(n).id));
     });
@@ -153,19 +170,45 @@ describe('SQL dialects', () => {
 
   describe('outcome updates', () => {
     it('updates the leased rows in one statement, leaving alone a row whose lease was lost (SQLite)', async () => {
-      await sqlite.insert(sqliteSource.manager, WebhookDeliveryEntity, [1, 2, 3, 4].map((n) => deliveryRow(n)));
+      await sqlite.insert(
+        sqliteSource.manager,
+        WebhookDeliveryEntity,
+        [1, 2, 3, 4].map((n) => deliveryRow(n)),
+      );
       await sqlite.updateOutcomes(
         sqliteSource.manager,
         [
           outcome(1),
-          outcome(2, { status: 'pending', nextAttemptAt: 7_000.6, lastStatusCode: 500, lastError: "HTTP 500; it's down", completedAt: null, attemptCount: 1 }),
+          outcome(2, {
+            status: 'pending',
+            nextAttemptAt: 7_000.6,
+            lastStatusCode: 500,
+            lastError: "HTTP 500; it's down",
+            completedAt: null,
+            attemptCount: 1,
+          }),
           outcome(3, { leaseToken: 'someone-else' }),
         ],
         9_000.9,
       );
       const rows = await sqliteSource.getRepository(WebhookDeliveryEntity).find({ order: { id: 'ASC' } });
-      expect(rows[0]).toMatchObject({ status: 'succeeded', attemptCount: 1, lastStatusCode: 200, completedAt: 5_000, leaseToken: null, leaseUntil: null, updatedAt: 9_000 });
-      expect(rows[1]).toMatchObject({ status: 'pending', nextAttemptAt: 7_000, lastStatusCode: 500, lastError: "HTTP 500; it's down", completedAt: null, leaseToken: null });
+      expect(rows[0]).toMatchObject({
+        status: 'succeeded',
+        attemptCount: 1,
+        lastStatusCode: 200,
+        completedAt: 5_000,
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: 9_000,
+      });
+      expect(rows[1]).toMatchObject({
+        status: 'pending',
+        nextAttemptAt: 7_000,
+        lastStatusCode: 500,
+        lastError: "HTTP 500; it's down",
+        completedAt: null,
+        leaseToken: null,
+      });
       expect(rows[2]).toMatchObject({ status: 'pending', leaseToken: 'lease-3', updatedAt: 1_000 });
       expect(rows[3]).toMatchObject({ status: 'pending', leaseToken: 'lease-4', updatedAt: 1_000 });
     });
