@@ -1,9 +1,11 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { WebhookDeliveryEntity, WebhookEndpointEntity, WebhookEndpointService } from '../lib/index.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
-import { sleep, waitFor } from './support/wait-for.js';
+import { waitFor } from './support/wait-for.js';
 
 describe('operating endpoints: test, retry, recover, rotate, delete', () => {
   let receiver: TestReceiver;
@@ -68,8 +70,8 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     await t.api(owner).patch(`/v1/webhooks/${id}`).send({ enabled: false }).expect(200);
     const since = new Date(Date.now() - 1_000).toISOString();
     for (let i = 0; i < 3; i++) await t.publisher.emit('user.updated', { i }, { ownerId: owner });
+    // Skipped is final: nothing claims a skipped delivery, so nothing can reach the receiver until recover.
     expect((await deliveries(owner, id, '?status=skipped')).length).toBe(3);
-    await sleep(200);
     expect(receiver.at('/recover-me')).toHaveLength(0);
 
     const refused = await t.api(owner).post(`/v1/webhooks/${id}/recover`).send({ since }).expect(409);
@@ -83,6 +85,8 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     await waitFor('three replayed deliveries', () => receiver.at('/recover-me').length === 3);
     expect(receiver.at('/recover-me').map((r) => JSON.parse(r.body).data.i).sort()).toEqual([0, 1, 2]);
     await waitFor('all succeeded', async () => (await deliveries(owner, id, '?status=succeeded')).length === 3);
+    expect((await deliveries(owner, id)).map((d) => [d.status, d.attempt_count])).toEqual(Array(3).fill(['succeeded', 1]));
+    expect(receiver.at('/recover-me')).toHaveLength(3);
   });
 
   it('signs with both secrets during the rotation overlap, so receivers on either verify', async () => {
@@ -185,12 +189,20 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     const owner = uniqueOwner();
     const { id } = await register(owner, '/deleted');
     receiver.on('/deleted', { status: 500 });
+    const queue = t.app.get<Queue>(getQueueToken(t.queueName));
+    const jobsAdded = async () => Number(await queue.client.get(`bull:${t.queueName}:id`));
+    const jobsBefore = await jobsAdded();
     await t.publisher.emit('user.created', {}, { ownerId: owner });
     await waitFor('the first attempt', () => receiver.at('/deleted').length === 1);
+    // The first attempt went to this process's worker without a job; its retry is queued once it is recorded.
+    await waitFor('the retry to be queued', async () => (await jobsAdded()) > jobsBefore);
     await t.api(owner).delete(`/v1/webhooks/${id}`).expect(204);
     const rows = await t.dataSource.getRepository(WebhookDeliveryEntity).find({ select: { status: true, lastError: true }, where: { endpointId: id } });
     expect(rows).toEqual([{ status: 'cancelled', lastError: 'endpoint deleted' }]);
-    await sleep(300);
+    await waitFor('the queue to run dry', async () => {
+      const counts = await queue.getJobCounts();
+      return counts.waiting + counts.active + counts.delayed === 0;
+    });
     expect(receiver.at('/deleted')).toHaveLength(1);
   });
 });

@@ -8,9 +8,11 @@ import {
   WebhookDeliveryEntity,
   WebhookEventEntity,
 } from '../lib/index.js';
+import { DeliveryDispatcher } from '../lib/dispatch/delivery-dispatcher.js';
+import type { OwnedDeliveries } from '../lib/dispatch/owned-deliveries.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { TestReceiver } from './support/test-receiver.js';
-import { sleep, waitFor } from './support/wait-for.js';
+import { waitFor } from './support/wait-for.js';
 
 const NO_CONTROL_CHARACTERS = 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)';
 
@@ -30,6 +32,30 @@ describe('WebhookPublisher', () => {
 
   const register = async (ownerId: string, path: string, events = ['*']) =>
     (await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events }).expect(201)).body as { id: string };
+
+  /** The statuses of the owner's deliveries, once every one of them is final (nothing left to send). */
+  const settled = (ownerId: string) =>
+    waitFor(`${ownerId}'s deliveries to be final`, async () => {
+      const rows = await t.dataSource
+        .getRepository(WebhookDeliveryEntity)
+        .createQueryBuilder('d')
+        .innerJoin(WebhookEventEntity, 'e', 'e.id = d.event_id')
+        .where('e.owner_id = :ownerId', { ownerId })
+        .getMany();
+      return rows.length > 0 && rows.every((row) => row.status !== 'pending') && rows.map((row) => row.status);
+    });
+
+  /** Every hand-over to the worker or the queue, by owner, from now on. */
+  const watchDispatches = () => {
+    const dispatcher = t.app.get(DeliveryDispatcher);
+    const seen: OwnedDeliveries[] = [];
+    const original = dispatcher.dispatch.bind(dispatcher);
+    const spy = jest.spyOn(dispatcher, 'dispatch').mockImplementation((deliveries) => {
+      seen.push(...deliveries);
+      return original(deliveries);
+    });
+    return { ids: (ownerId: string) => seen.filter((d) => d.owner === ownerId).flatMap((d) => d.ids), restore: () => spy.mockRestore() };
+  };
 
   const count = async (ownerId: string) => ({
     events: await t.dataSource.getRepository(WebhookEventEntity).count({ where: { ownerId } }),
@@ -165,8 +191,7 @@ describe('WebhookPublisher', () => {
     const theirs = await t.publisher.emit('user.created', {}, { ownerId: other, idempotencyKey: 'signup-1' });
     expect(theirs.id).not.toBe(first.id);
     expect(await count(owner)).toEqual({ events: 2, deliveries: 2 });
-    await waitFor('two deliveries', () => receiver.at('/idem').length === 2);
-    await sleep(200);
+    expect(await settled(owner)).toEqual(['succeeded', 'succeeded']);
     expect(receiver.at('/idem')).toHaveLength(2);
   });
 
@@ -197,29 +222,50 @@ describe('WebhookPublisher', () => {
     it('delivers after commit', async () => {
       const owner = uniqueOwner();
       await register(owner, '/tx-commit');
-      let inside: { id: string } | undefined;
-      await t.dataSource.transaction(async (manager) => {
-        inside = await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
-        await sleep(300);
-        expect(receiver.at('/tx-commit')).toHaveLength(0);
-      });
-      const [request] = await waitFor('the delivery after commit', () => receiver.at('/tx-commit').length === 1 && receiver.at('/tx-commit'));
-      expect(JSON.parse(request.body).id).toBe(inside!.id);
+      const dispatches = watchDispatches();
+      try {
+        let inside: { id: string } | undefined;
+        await t.dataSource.transaction(async (manager) => {
+          inside = await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
+          // Without a transaction, emit resolves only after the hand-over: inside one, nothing is handed over yet.
+          expect(dispatches.ids(owner)).toEqual([]);
+          expect(receiver.at('/tx-commit')).toHaveLength(0);
+        });
+        expect(dispatches.ids(owner)).toHaveLength(1);
+        const [request] = await waitFor(
+          'the delivery after commit',
+          () => receiver.at('/tx-commit').length === 1 && receiver.at('/tx-commit'),
+        );
+        expect(JSON.parse(request.body).id).toBe(inside!.id);
+      } finally {
+        dispatches.restore();
+      }
     });
 
     it('delivers nothing and stores nothing on rollback', async () => {
       const owner = uniqueOwner();
       await register(owner, '/tx-rollback');
-      await expect(
-        t.dataSource.transaction(async (manager) => {
-          await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
-          await t.publisher.emitMany([{ type: 'user.updated', data: {}, ownerId: owner }], { manager });
-          throw new Error('business rule failed');
-        }),
-      ).rejects.toThrow('business rule failed');
-      await sleep(500);
-      expect(receiver.at('/tx-rollback')).toHaveLength(0);
-      expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+      const dispatches = watchDispatches();
+      try {
+        await expect(
+          t.dataSource.transaction(async (manager) => {
+            await t.publisher.emit('user.created', { via: 'tx' }, { ownerId: owner, manager });
+            await t.publisher.emitMany([{ type: 'user.updated', data: {}, ownerId: owner }], { manager });
+            throw new Error('business rule failed');
+          }),
+        ).rejects.toThrow('business rule failed');
+        expect(await count(owner)).toEqual({ events: 0, deliveries: 0 });
+        // The next commit on the connection is when anything wrongly still held would be handed over.
+        const marker = uniqueOwner();
+        await register(marker, '/tx-rollback-marker');
+        await t.dataSource.transaction((manager) => t.publisher.emit('user.created', {}, { ownerId: marker, manager }));
+        await waitFor('the marker delivery', () => receiver.at('/tx-rollback-marker').length === 1);
+        expect(dispatches.ids(marker)).toHaveLength(1);
+        expect(dispatches.ids(owner)).toEqual([]);
+        expect(receiver.at('/tx-rollback')).toHaveLength(0);
+      } finally {
+        dispatches.restore();
+      }
     });
 
     it('keeps what an outer transaction commits when an inner savepoint rolls back', async () => {
@@ -234,10 +280,10 @@ describe('WebhookPublisher', () => {
       await runner.rollbackTransaction();
       await runner.commitTransaction();
       await runner.release();
-      const [request] = await waitFor('the kept delivery', () => receiver.at('/tx-savepoint').length >= 1 && receiver.at('/tx-savepoint'));
-      await sleep(300);
+      expect(await count(owner)).toEqual({ events: 1, deliveries: 1 });
+      expect(await settled(owner)).toEqual(['succeeded']);
       expect(receiver.at('/tx-savepoint')).toHaveLength(1);
-      expect(JSON.parse(request.body).id).toBe(kept.id);
+      expect(JSON.parse(receiver.at('/tx-savepoint')[0].body).id).toBe(kept.id);
     });
   });
 
