@@ -4,6 +4,7 @@ import type { ClaimedDelivery, LeasedDelivery } from '../store/delivery-store.js
 import { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import { DeliveryAttempt } from './delivery-attempt.js';
 import type { DeliveryRecord, DeliveryRecorder } from './delivery-recorder.js';
+import { WebhooksTelemetry } from '../telemetry/webhooks-telemetry.js';
 import type { SendOutcome, WebhookSender } from './webhook-sender.js';
 
 const SCHEDULE = [100, 200];
@@ -68,7 +69,7 @@ function setup(answer: SendOutcome | ((attempt: string) => SendOutcome) = outcom
       if (recordFails) throw new Error('database away');
     },
   } as unknown as DeliveryRecorder;
-  return { attempt: new DeliveryAttempt(policy, sender, signer, recorder), records, sent };
+  return { attempt: new DeliveryAttempt(policy, sender, signer, recorder, new WebhooksTelemetry()), records, sent };
 }
 
 const claimed = (overrides: Partial<ClaimedDelivery> = {}): ClaimedDelivery => ({
