@@ -13,7 +13,7 @@ import { sleep, wallNow } from './support/clock.js';
 import { serve } from './support/ipc.js';
 import { BENCH_EVENT_TYPE, eventData, padFor } from './support/payload.js';
 import { QueryCounter } from './support/query-counter.js';
-import { installTelemetrySdk } from './support/telemetry-sdk.js';
+import { installTelemetrySdk, type TelemetrySetup } from './support/telemetry-sdk.js';
 import { percentile } from './support/stats.js';
 
 /**
@@ -35,8 +35,8 @@ export interface AppSettings {
   retrySchedule?: number[];
   /** `maxEndpointsPerOwner`, for scenarios that register more endpoints per owner than the default allows. */
   maxEndpointsPerOwner?: number;
-  /** Record metrics and spans through an OpenTelemetry SDK (P10). */
-  telemetry?: boolean;
+  /** P10: an OpenTelemetry context manager only, or the whole SDK recording metrics and spans. */
+  telemetry?: TelemetrySetup;
   /** Count SQL statements (TypeORM logger); used by the profile pass only. */
   countQueries?: boolean;
   /** Sample memory every this many ms from process start (before Nest boots) until `stopSampling`. */
@@ -98,7 +98,7 @@ if (settings.sampleMs) startSampling(settings.sampleMs);
 class BenchAppModule {}
 
 async function main(): Promise<void> {
-  if (settings.telemetry) installTelemetrySdk();
+  if (settings.telemetry) installTelemetrySdk(settings.telemetry);
   const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: ['error', 'warn'] });
   const publisher = app.get(WebhookPublisher);
   const endpoints = app.get(WebhookEndpointService);

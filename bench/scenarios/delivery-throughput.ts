@@ -1,6 +1,7 @@
 import type { EmitRun } from '../app-process.js';
 import type { Figure } from '../report.js';
 import { config } from '../config.js';
+import type { TelemetrySetup } from '../support/telemetry-sdk.js';
 import { cpuPerUnit, cpuSnapshot } from '../support/host-load.js';
 import { redis } from '../support/infra.js';
 import { awaitAcks, withStack } from '../support/stack.js';
@@ -23,10 +24,10 @@ export interface ThroughputMeasurement {
 export async function measureDeliveryThroughput(
   context: ScenarioContext,
   label: string,
-  topology: { workers: number; emitterDelivers?: boolean; telemetry?: boolean },
+  topology: { workers: number; emitterDelivers?: boolean; telemetry?: TelemetrySetup },
 ): Promise<ThroughputMeasurement> {
   const group = label.toLowerCase();
-  const { workers, emitterDelivers = false, telemetry = false } = topology;
+  const { workers, emitterDelivers = false, telemetry } = topology;
   const { endpoints, deliveries } = config.p1;
   const events = Math.ceil(deliveries / endpoints);
   const expected = events * endpoints;

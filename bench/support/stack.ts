@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppSettings } from '../app-process.js';
+import type { TelemetrySetup } from './telemetry-sdk.js';
 import { config } from '../config.js';
 import type { AwaitResult } from '../receiver.js';
 import { Child } from './ipc.js';
@@ -35,7 +36,7 @@ export interface StackOptions {
   retrySchedule?: number[];
   maxEndpointsPerOwner?: number;
   countQueries?: boolean;
-  telemetry?: boolean;
+  telemetry?: TelemetrySetup;
   workerExecArgv?: (index: number) => string[];
   emitterExecArgv?: string[];
 }

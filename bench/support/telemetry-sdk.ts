@@ -17,12 +17,16 @@ class DiscardingExporter implements PushMetricExporter, SpanExporter {
 }
 
 /**
- * What a host with OpenTelemetry set up runs: a MeterProvider exporting every second and a tracer
- * provider sampling every span, registered before the app boots, as the module requires.
+ * `context`: only the context manager an SDK installs (AsyncLocalStorage), so the module's instruments
+ * stay the API's no-ops. `full`: what a host with OpenTelemetry set up runs besides, a MeterProvider
+ * exporting every second and a tracer provider sampling every span, registered before the app boots.
  */
-export function installTelemetrySdk(): void {
-  const exporter = new DiscardingExporter();
+export type TelemetrySetup = 'context' | 'full';
+
+export function installTelemetrySdk(setup: TelemetrySetup): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (setup === 'context') return;
+  const exporter = new DiscardingExporter();
   metrics.setGlobalMeterProvider(
     new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1_000 })] }),
   );
