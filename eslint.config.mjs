@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', '**/dist/**', 'node_modules/**', '.ci/tmp/**', 'bench/results/**', 'coverage/**', 'test/generated/**', 'lib/portal/portal-assets.generated.ts'],
+    ignores: [
+      'dist/**',
+      '**/dist/**',
+      'node_modules/**',
+      '.ci/tmp/**',
+      'bench/results/**',
+      'coverage/**',
+      'test/generated/**',
+      'lib/portal/portal-assets.generated.ts',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,

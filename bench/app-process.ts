@@ -121,12 +121,23 @@ async function main(): Promise<void> {
       },
 
       /** `events` events through `emitMany` in batches, one call after another, as fast as possible. */
-      burst: async ({ ownerId, events, batch, bodyBytes }: { ownerId: string; events: number; batch: number; bodyBytes: number }): Promise<EmitRun> => {
+      burst: async ({
+        ownerId,
+        events,
+        batch,
+        bodyBytes,
+      }: {
+        ownerId: string;
+        events: number;
+        batch: number;
+        bodyBytes: number;
+      }): Promise<EmitRun> => {
         const padding = pad(bodyBytes);
         const startAt = wallNow();
         for (let seq = 0; seq < events; seq += batch) {
           const items: EmitManyItem[] = [];
-          for (let i = seq; i < Math.min(events, seq + batch); i++) items.push({ type: BENCH_EVENT_TYPE, ownerId, data: eventData(i, wallNow(), padding) });
+          for (let i = seq; i < Math.min(events, seq + batch); i++)
+            items.push({ type: BENCH_EVENT_TYPE, ownerId, data: eventData(i, wallNow(), padding) });
           await publisher.emitMany(items);
         }
         return { startAt, endAt: wallNow(), events };
@@ -190,7 +201,21 @@ async function main(): Promise<void> {
       },
 
       /** `count` events by `callers` parallel callers, each awaiting its own `emit` (or `emitMany` of `batch`). */
-      throughput: async ({ ownerId, mode, count, batch = 1, callers, bodyBytes }: { ownerId: string; mode: 'emit' | 'emitMany'; count: number; batch?: number; callers: number; bodyBytes: number }): Promise<EmitRun> => {
+      throughput: async ({
+        ownerId,
+        mode,
+        count,
+        batch = 1,
+        callers,
+        bodyBytes,
+      }: {
+        ownerId: string;
+        mode: 'emit' | 'emitMany';
+        count: number;
+        batch?: number;
+        callers: number;
+        bodyBytes: number;
+      }): Promise<EmitRun> => {
         const padding = pad(bodyBytes);
         let next = 0;
         const size = mode === 'emit' ? 1 : batch;
@@ -241,7 +266,10 @@ async function main(): Promise<void> {
       takeQueryCounts: () => counter?.take() ?? {},
 
       /** Local ports of this process's Redis connections, to attribute MONITOR lines to it. */
-      redisPorts: () => (queue.clients as Redis[]).map((client) => (client as unknown as { stream?: { localPort?: number } }).stream?.localPort).filter(Boolean),
+      redisPorts: () =>
+        (queue.clients as Redis[])
+          .map((client) => (client as unknown as { stream?: { localPort?: number } }).stream?.localPort)
+          .filter(Boolean),
 
       /** Starts V8's sampling profiler in this process (the window `profileStop` ends). */
       profileStart: async () => {
@@ -291,7 +319,13 @@ function post<T = unknown>(session: Session, method: string): Promise<T> {
 function sample(): Sample {
   const memory = process.memoryUsage();
   const pool = (dataSource?.driver as unknown as { master?: { waitingCount?: number; totalCount?: number } } | undefined)?.master;
-  return { t: wallNow(), rss: memory.rss, heapUsed: memory.heapUsed, poolWaiting: pool?.waitingCount ?? 0, poolTotal: pool?.totalCount ?? 0 };
+  return {
+    t: wallNow(),
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    poolWaiting: pool?.waitingCount ?? 0,
+    poolTotal: pool?.totalCount ?? 0,
+  };
 }
 
 /** Graceful close, bounded: a worker still waiting on black-holed requests is not worth waiting for. */

@@ -9,7 +9,10 @@ export const config = {
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   /** Scenarios to run, e.g. `BENCH_ONLY=L,P1,P4`; all by default. */
-  only: (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+  only: (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean),
   /** The module's default `delivery.concurrency`; L uses the same number of requests in flight. */
   concurrency: integer('BENCH_CONCURRENCY', 50),
   /** Size of every delivered body (the envelope included), for L and the module alike. */

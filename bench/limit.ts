@@ -24,7 +24,19 @@ const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 const agent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: TIMEOUT_MS } });
 
-async function run({ urls, count, concurrency, bodyBytes, label }: { urls: string[]; count: number; concurrency: number; bodyBytes: number; label: string }): Promise<LimitRun> {
+async function run({
+  urls,
+  count,
+  concurrency,
+  bodyBytes,
+  label,
+}: {
+  urls: string[];
+  count: number;
+  concurrency: number;
+  bodyBytes: number;
+  label: string;
+}): Promise<LimitRun> {
   const eventId = `evt_${label.toUpperCase().padEnd(26, '0')}`; // as long as the module's ids
   // A six-digit sequence number and a real timestamp, as in the module's bodies, so the sizes match.
   const body = wireBody(eventId, eventData(100_000, wallNow(), padFor(bodyBytes)));

@@ -53,18 +53,28 @@ export async function runProfile(): Promise<void> {
   }
   for (const [name, window] of Object.entries(windows)) print(name, window);
   writeFileSync(RESULTS, JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, windows }, null, 2) + '\n');
-  console.log(`\nprofile pass took ${((wallNow() - started) / 1_000).toFixed(1)} s; counts in bench/results/profile.json, .cpuprofile files in bench/results/profiles/`);
+  console.log(
+    `\nprofile pass took ${((wallNow() - started) / 1_000).toFixed(1)} s; counts in bench/results/profile.json, .cpuprofile files in bench/results/profiles/`,
+  );
 }
 
 /** P1's path: 10 endpoints, events through `emitMany` batches, so jobs carry 50 delivery ids. */
 async function batchPath(receiver: Receiver): Promise<CountedWindow> {
   const deliveries = Math.max(2_000, Math.round(10_000 * config.scale));
   return withStack(receiver, 'PROF1', { workers: 1, countQueries: true }, async (stack) => {
-    await stack.createEndpoints('prof', Array.from({ length: 10 }, (_, i) => `/ok/prof1/${i}`));
+    await stack.createEndpoints(
+      'prof',
+      Array.from({ length: 10 }, (_, i) => `/ok/prof1/${i}`),
+    );
     await stack.warmUp();
     return counted(stack, 'delivery', [stack.workers[0]], async () => {
       const acks = awaitAcks(receiver, '/ok/prof1', deliveries, 120_000);
-      await stack.emitter.request<EmitRun>('burst', { ownerId: 'prof', events: deliveries / 10, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+      await stack.emitter.request<EmitRun>('burst', {
+        ownerId: 'prof',
+        events: deliveries / 10,
+        batch: config.emitBatch,
+        bodyBytes: config.bodyBytes,
+      });
       await settle(stack, await acks, deliveries);
       return deliveries;
     });
@@ -79,7 +89,13 @@ async function singleEventPath(receiver: Receiver): Promise<CountedWindow> {
     await stack.warmUp();
     return counted(stack, 'delivery', [stack.workers[0], stack.emitter], async () => {
       const acks = awaitAcks(receiver, '/ok/prof2', deliveries, 120_000);
-      await stack.emitter.request<EmitRun>('throughput', { ownerId: 'prof', mode: 'emit', count: deliveries, callers: config.p3.callers, bodyBytes: config.bodyBytes });
+      await stack.emitter.request<EmitRun>('throughput', {
+        ownerId: 'prof',
+        mode: 'emit',
+        count: deliveries,
+        callers: config.p3.callers,
+        bodyBytes: config.bodyBytes,
+      });
       await settle(stack, await acks, deliveries);
       return deliveries;
     });
@@ -93,7 +109,14 @@ async function emitOnly(receiver: Receiver, mode: 'emit' | 'emitMany'): Promise<
   return withStack(receiver, label, { workers: 0, countQueries: true }, async (stack) => {
     await stack.createEndpoints('prof', [`/ok/${label.toLowerCase()}/0`]);
     const run = (count: number) =>
-      stack.emitter.request<EmitRun>('throughput', { ownerId: 'prof', mode, count, batch: config.emitBatch, callers: config.p3.callers, bodyBytes: config.bodyBytes });
+      stack.emitter.request<EmitRun>('throughput', {
+        ownerId: 'prof',
+        mode,
+        count,
+        batch: config.emitBatch,
+        callers: config.p3.callers,
+        bodyBytes: config.bodyBytes,
+      });
     await run(Math.min(1_000, events)); // warm-up
     return counted(stack, 'event', [stack.emitter], async () => {
       await run(events);
@@ -110,7 +133,10 @@ async function settle(stack: Stack, acked: { reached: boolean; unique: number },
 
 /** Runs `work` with every counter and the CPU profiler of `profiled` on; results per unit of work. */
 async function counted(stack: Stack, unit: string, profiled: AppChild[], work: () => Promise<number>): Promise<CountedWindow> {
-  const apps: Array<[string, AppChild]> = [['emitter', stack.emitter], ...stack.workers.map((w, i): [string, AppChild] => [`worker${stack.workers.length > 1 ? i + 1 : ''}`, w])];
+  const apps: Array<[string, AppChild]> = [
+    ['emitter', stack.emitter],
+    ...stack.workers.map((w, i): [string, AppChild] => [`worker${stack.workers.length > 1 ? i + 1 : ''}`, w]),
+  ];
   const names = Object.assign({}, ...(await Promise.all(apps.map(([, app]) => app.request<Record<string, string>>('scriptNames')))));
   const monitor = new RedisMonitor(stack.queueName, names);
   for (const [name, app] of apps) monitor.attribute(await app.request<number[]>('redisPorts'), name);
@@ -137,9 +163,21 @@ async function counted(stack: Stack, unit: string, profiled: AppChild[], work: (
   let pool: CountedWindow['pool'];
   if (stack.workers.length > 0) {
     const samples = (await Promise.all(stack.workers.map((w) => w.request<Sample[]>('stopSampling')))).flat();
-    pool = { maxWaiting: Math.max(...samples.map((s) => s.poolWaiting)), meanWaiting: samples.reduce((a, s) => a + s.poolWaiting, 0) / samples.length };
+    pool = {
+      maxWaiting: Math.max(...samples.map((s) => s.poolWaiting)),
+      meanWaiting: samples.reduce((a, s) => a + s.poolWaiting, 0) / samples.length,
+    };
   }
-  return { units, unit, seconds, sqlPerUnit, redisPerUnit, serverCommandsPerUnit: serverCommands / units, pool, profiles: files.map((file) => summariseProfile(file)) };
+  return {
+    units,
+    unit,
+    seconds,
+    sqlPerUnit,
+    redisPerUnit,
+    serverCommandsPerUnit: serverCommands / units,
+    pool,
+    profiles: files.map((file) => summariseProfile(file)),
+  };
 }
 
 function perUnit(counts: Counts, units: number): Counts & { total: number } {
@@ -157,7 +195,9 @@ function round3(value: number): number {
 }
 
 function print(name: string, w: CountedWindow): void {
-  console.log(`\n=== ${name}: ${w.units} ${w.unit === 'delivery' ? 'deliveries' : `${w.unit}s`} in ${w.seconds.toFixed(1)} s (with counting and profiling on) ===`);
+  console.log(
+    `\n=== ${name}: ${w.units} ${w.unit === 'delivery' ? 'deliveries' : `${w.unit}s`} in ${w.seconds.toFixed(1)} s (with counting and profiling on) ===`,
+  );
   for (const [process, counts] of Object.entries(w.sqlPerUnit)) {
     if (counts.total === 0) continue;
     console.log(`SQL per ${w.unit}, ${process}: ${formatCounts(counts)}`);
@@ -166,11 +206,24 @@ function print(name: string, w: CountedWindow): void {
     console.log(`Redis per ${w.unit}, ${source === 'lua' ? 'inside Lua scripts' : `sent by ${source}`}: ${formatCounts(counts)}`);
   }
   console.log(`Redis server commands per ${w.unit} (INFO commandstats delta, whole server): ${w.serverCommandsPerUnit.toFixed(2)}`);
-  if (w.pool) console.log(`worker pg pool: waiting requests mean ${w.pool.meanWaiting.toFixed(1)}, max ${w.pool.maxWaiting} (pool size 10)`);
+  if (w.pool)
+    console.log(`worker pg pool: waiting requests mean ${w.pool.meanWaiting.toFixed(1)}, max ${w.pool.maxWaiting} (pool size 10)`);
   for (const profile of w.profiles) {
-    console.log(`CPU profile ${profile.file.replace(/^.*\/bench\//, 'bench/')}: busy ${profile.busyMs} ms of ${profile.sampledMs} ms sampled`);
-    console.log(`  by owner (nearest library on the stack): ${profile.byOwner.slice(0, 10).map((a) => `${a.owner} ${a.share}%`).join(', ')}`);
-    console.log(`  by area: ${profile.byArea.slice(0, 12).map((a) => `${a.area} ${a.share}%`).join(', ')}`);
+    console.log(
+      `CPU profile ${profile.file.replace(/^.*\/bench\//, 'bench/')}: busy ${profile.busyMs} ms of ${profile.sampledMs} ms sampled`,
+    );
+    console.log(
+      `  by owner (nearest library on the stack): ${profile.byOwner
+        .slice(0, 10)
+        .map((a) => `${a.owner} ${a.share}%`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  by area: ${profile.byArea
+        .slice(0, 12)
+        .map((a) => `${a.area} ${a.share}%`)
+        .join(', ')}`,
+    );
     console.log('  top self time:');
     for (const f of profile.topSelf.slice(0, 12)) console.log(`    ${String(f.share).padStart(5)}%  ${f.fn}  [${f.area}]`);
     console.log('  module functions, inclusive synchronous time:');
@@ -180,5 +233,7 @@ function print(name: string, w: CountedWindow): void {
 
 function formatCounts(counts: Counts & { total: number }): string {
   const { total, ...rest } = counts;
-  return `${total} total (${Object.entries(rest).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  return `${total} total (${Object.entries(rest)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`;
 }

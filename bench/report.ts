@@ -100,7 +100,11 @@ export function printHostLoad(results: ScenarioResult[]): string {
       return `  ${r.id.padEnd(3)} ${c.seconds.toFixed(1).padStart(6)} s   host busy ${c.hostBusyCores.toFixed(2)} cores, of which outside the bench ≥ ${c.foreignCores.toFixed(2)}${warning}`;
     });
   if (lines.length === 0) return '';
-  const out = ['CPU while each scenario ran (bench = its processes, PostgreSQL and Redis):', ...lines, ...cpuPerDeliveryLines(results)].join('\n');
+  const out = [
+    'CPU while each scenario ran (bench = its processes, PostgreSQL and Redis):',
+    ...lines,
+    ...cpuPerDeliveryLines(results),
+  ].join('\n');
   console.log(out);
   return out;
 }
@@ -120,7 +124,10 @@ function cpuPerDeliveryLines(results: ScenarioResult[]): string[] {
   });
   if (rows.length === 0) return [];
   const seen = new Set(rows.flatMap(([, cpu]) => Object.keys(cpu)));
-  const roles = ROLE_ORDER.filter((role) => seen.has(role)).concat([...seen].filter((role) => !ROLE_ORDER.includes(role) && role !== 'orchestrator' && role !== 'host busy'), 'host busy');
+  const roles = ROLE_ORDER.filter((role) => seen.has(role)).concat(
+    [...seen].filter((role) => !ROLE_ORDER.includes(role) && role !== 'orchestrator' && role !== 'host busy'),
+    'host busy',
+  );
   const header = `  ${'µs CPU per delivery'.padEnd(20)}${roles.map((role) => role.padStart(12)).join('')}`;
   const body = rows.map(([id, cpu]) => `  ${id.padEnd(20)}${roles.map((role) => String(cpu[role] ?? '-').padStart(12)).join('')}`);
   return ['', 'CPU per acknowledged delivery, by process (lower bounds; /proc ticks are 10 ms):', header, ...body];
@@ -128,7 +135,14 @@ function cpuPerDeliveryLines(results: ScenarioResult[]): string[] {
 
 export function writeResults(
   path: string,
-  data: { machine: MachineInfo; config: unknown; elapsedSeconds: number; limit: { limit: number; from: string } | null; results: ScenarioResult[]; table: string },
+  data: {
+    machine: MachineInfo;
+    config: unknown;
+    elapsedSeconds: number;
+    limit: { limit: number; from: string } | null;
+    results: ScenarioResult[];
+    table: string;
+  },
 ): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify({ generatedAt: new Date().toISOString(), ...data }, null, 2) + '\n');

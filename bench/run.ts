@@ -67,7 +67,14 @@ async function main(): Promise<void> {
       try {
         result = await timed(scenario.run, context);
       } catch (error) {
-        result = { id: scenario.id, title: scenario.title, seconds: (wallNow() - scenarioStart) / 1_000, figures: [], details: {}, error: (error as Error).stack ?? String(error) };
+        result = {
+          id: scenario.id,
+          title: scenario.title,
+          seconds: (wallNow() - scenarioStart) / 1_000,
+          figures: [],
+          details: {},
+          error: (error as Error).stack ?? String(error),
+        };
         console.error(`${scenario.id} failed: ${(error as Error).message}`);
       }
       result.host = { quietWaitMs: Math.round(quiet.waitedMs), cpu: cpuShare(before, cpuSnapshot()) };
@@ -82,10 +89,15 @@ async function main(): Promise<void> {
   const limit = applyLimit(results);
   console.log('');
   const table = printTable(results);
-  if (limit) console.log(`× L: divided by ${limit.from} = ${Math.round(limit.limit).toLocaleString('en-US')} deliveries/s, the better of this run's two L measurements`);
+  if (limit)
+    console.log(
+      `× L: divided by ${limit.from} = ${Math.round(limit.limit).toLocaleString('en-US')} deliveries/s, the better of this run's two L measurements`,
+    );
   console.log('');
   const hostLoad = printHostLoad(results);
-  console.log(`\nelapsed ${elapsedSeconds.toFixed(1)} s${elapsedSeconds > 300 ? ' (over the 5-minute budget)' : ''}; results in bench/results/latest.json`);
+  console.log(
+    `\nelapsed ${elapsedSeconds.toFixed(1)} s${elapsedSeconds > 300 ? ' (over the 5-minute budget)' : ''}; results in bench/results/latest.json`,
+  );
   writeResults(RESULTS, { machine, config, elapsedSeconds, limit, results, table: `${table}\n\n${hostLoad}` });
   if (results.some((r) => r.error)) process.exitCode = 1;
 }

@@ -27,9 +27,12 @@ async function main(): Promise<void> {
   const setup = process.argv[2] === 'full' ? 'full' : 'none';
   if (setup === 'full') installTelemetrySdk('full');
   // Internal to the package: the bench measures the class itself, as built.
-  const { OpenTelemetryWebhooks } = require(join(__dirname, '..', '..', 'dist', 'cjs', 'telemetry', 'open-telemetry-webhooks.js'));
+  const { OpenTelemetryWebhooks } = await import(join(__dirname, '..', '..', 'dist', 'cjs', 'telemetry', 'open-telemetry-webhooks.js'));
   const telemetry: Instrumentation = new OpenTelemetryWebhooks(api, false, { read: async () => null });
-  const events = Array.from({ length: EVENTS_PER_EMIT }, (_, i) => ({ id: `evt_01KB00000000000000000${String(i).padStart(5, '0')}`, type: 'bench.event' }));
+  const events = Array.from({ length: EVENTS_PER_EMIT }, (_, i) => ({
+    id: `evt_01KB00000000000000000${String(i).padStart(5, '0')}`,
+    type: 'bench.event',
+  }));
   const ids = events.map((e) => e.id);
   const deliveryOf = (event: { id: string }, endpoint: number) => ({
     id: `dlv_${event.id.slice(4)}${endpoint}`,
@@ -56,7 +59,9 @@ async function main(): Promise<void> {
   const started = process.cpuUsage();
   for (let i = 0; i < rounds; i++) await oneEmit();
   const used = process.cpuUsage(started);
-  process.stdout.write(JSON.stringify({ setup, microsPerDelivery: (used.user + used.system) / (rounds * EVENTS_PER_EMIT * ENDPOINTS) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ setup, microsPerDelivery: (used.user + used.system) / (rounds * EVENTS_PER_EMIT * ENDPOINTS) }) + '\n',
+  );
   process.exit(0);
 }
 

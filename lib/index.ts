@@ -1,6 +1,11 @@
 export { WebhooksModule } from './webhooks.module.js';
 export { WebhookPublisher, DEFAULT_OWNER_ID, type EmitOptions, type EmitManyItem, type EmittedEvent } from './emit/webhook-publisher.js';
-export { WebhookEndpointService, type WebhookEndpointInput, type WebhookEndpointPatch, type WebhookEndpointWithSecret } from './management/webhook-endpoint.service.js';
+export {
+  WebhookEndpointService,
+  type WebhookEndpointInput,
+  type WebhookEndpointPatch,
+  type WebhookEndpointWithSecret,
+} from './management/webhook-endpoint.service.js';
 export type { WebhookEndpointView } from './management/webhook-endpoint.view.js';
 export { WebhookDeliveryService } from './management/webhook-delivery.service.js';
 export { WebhookStatsService } from './management/webhook-stats.service.js';
@@ -27,7 +32,14 @@ export * from './interfaces/index.js';
 export * from './webhooks.errors.js';
 export { DeliveryReconciler } from './maintenance/delivery-reconciler.js';
 export { RetentionPurger, type PurgeCounts } from './maintenance/retention-purger.js';
-export { TEST_EVENT_TYPE, PERMISSION_READ, PERMISSION_WRITE, WEBHOOKS_OPTIONS, WEBHOOKS_DATA_SOURCE, WEBHOOKS_REDIS } from './webhooks.constants.js';
+export {
+  TEST_EVENT_TYPE,
+  PERMISSION_READ,
+  PERMISSION_WRITE,
+  WEBHOOKS_OPTIONS,
+  WEBHOOKS_DATA_SOURCE,
+  WEBHOOKS_REDIS,
+} from './webhooks.constants.js';
 export { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
 export { InjectWebhooksOptions, InjectWebhooksDataSource, InjectWebhooksRedis } from './webhooks.decorators.js';
 export type { ResolvedWebhooksOptions } from './config/resolved-options.js';

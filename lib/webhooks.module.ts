@@ -29,7 +29,12 @@ import { WebhooksRateLimitGuard } from './api/webhooks-rate-limit.guard.js';
 import { createPortalController } from './portal/portal.controller.js';
 import { WebhookPortal } from './portal/webhook-portal.service.js';
 import type { WebhooksModuleShapeOptions } from './interfaces/webhooks-options.interface.js';
-import { ConfigurableWebhooksModule, WEBHOOKS_ASYNC_OPTIONS_TYPE, WEBHOOKS_MODULE_OPTIONS, WEBHOOKS_OPTIONS_TYPE } from './webhooks.module-definition.js';
+import {
+  ConfigurableWebhooksModule,
+  WEBHOOKS_ASYNC_OPTIONS_TYPE,
+  WEBHOOKS_MODULE_OPTIONS,
+  WEBHOOKS_OPTIONS_TYPE,
+} from './webhooks.module-definition.js';
 import { assertKnownAsyncOptions, assertKnownFactoryOptions } from './config/option-names.js';
 import { resolveWebhooksOptions } from './config/resolve-options.js';
 import type { ResolvedWebhooksOptions } from './config/resolved-options.js';
@@ -91,7 +96,9 @@ function resolvedOptionsProvider(shapeOptions: WebhooksModuleShapeOptions): Prov
     inject: [WEBHOOKS_MODULE_OPTIONS],
     useFactory: (supplied: unknown) => {
       if (supplied === null || typeof supplied !== 'object') {
-        throw new WebhooksOptionsError(`forRootAsync's options source must return an options object, got ${supplied === null ? 'null' : typeof supplied}`);
+        throw new WebhooksOptionsError(
+          `forRootAsync's options source must return an options object, got ${supplied === null ? 'null' : typeof supplied}`,
+        );
       }
       assertKnownFactoryOptions(supplied);
       return resolveWebhooksOptions({ ...supplied, ...shapeOptions });

@@ -43,13 +43,20 @@ async function runSample(cleanup: CleanupStack): Promise<boolean> {
 
   step(`Wait until every delivery has settled (up to ${SETTLE_DEADLINE_MS / 1000} s)`);
   const started = Date.now();
-  await pollUntil(() => listDeliveries(app.poller, webhook.id), (rows) => allSettled(expected, rows), SETTLE_DEADLINE_MS);
+  await pollUntil(
+    () => listDeliveries(app.poller, webhook.id),
+    (rows) => allSettled(expected, rows),
+    SETTLE_DEADLINE_MS,
+  );
   const received = (await receiver.results()).filter((delivery) => delivery.webhookId !== forged.webhookId);
   detail(`the receiver got ${received.length} deliveries; waited ${Date.now() - started} ms`);
 
   step('Check deliveries through the API');
   const deliveries = await listDeliveries(app.api, webhook.id);
-  for (const row of deliveries) detail(`${row.id}  ${row.event_type.padEnd(12)} ${row.event_id}  ${row.status}, ${row.attempt_count} attempt(s), HTTP ${row.last_status_code}`);
+  for (const row of deliveries)
+    detail(
+      `${row.id}  ${row.event_type.padEnd(12)} ${row.event_id}  ${row.status}, ${row.attempt_count} attempt(s), HTTP ${row.last_status_code}`,
+    );
 
   step('Delete the endpoint');
   await app.api.call('DELETE', `/v1/webhooks/${webhook.id}`, 204);
@@ -124,10 +131,15 @@ async function changeUsers(api: ApiClient, webhookId: string): Promise<ExpectedE
     userIds.push(created.body.id);
     expected.push({ id: eventIdOf(created.headers), type: 'user.created', userId: created.body.id });
   }
-  const updated = await api.call<UserView>('PATCH', `/users/${userIds[1]}`, 200, { email: 'grace.hopper@example.com', name: 'Grace Hopper' });
+  const updated = await api.call<UserView>('PATCH', `/users/${userIds[1]}`, 200, {
+    email: 'grace.hopper@example.com',
+    name: 'Grace Hopper',
+  });
   expected.push({ id: eventIdOf(updated.headers), type: 'user.updated', userId: userIds[1] });
 
-  const patched = await api.call<WebhookEndpointView>('PATCH', `/v1/webhooks/${webhookId}`, 200, { events: ['user.created', 'user.updated', 'user.deleted'] });
+  const patched = await api.call<WebhookEndpointView>('PATCH', `/v1/webhooks/${webhookId}`, 200, {
+    events: ['user.created', 'user.updated', 'user.deleted'],
+  });
   detail(`endpoint now subscribed to ${patched.body.events.join(', ')}`);
   const deleted = await api.call('DELETE', `/users/${userIds[2]}`, 204);
   expected.push({ id: eventIdOf(deleted.headers), type: 'user.deleted', userId: userIds[2] });

@@ -11,7 +11,10 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 
 function defaultFiles() {
-  const docs = fs.readdirSync(path.join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`);
+  const docs = fs
+    .readdirSync(path.join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`);
   return ['README.md', 'CHANGELOG.md', 'CONTRIBUTING.md', ...docs].filter((file) => fs.existsSync(path.join(root, file)));
 }
 
@@ -38,7 +41,10 @@ function anchorsOf(text) {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1];
     if (heading === undefined) continue;
     const plain = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = plain.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     anchors.add(count === 0 ? base : `${base}-${count}`);

@@ -41,7 +41,10 @@ describe('authenticate', () => {
         webhooks: { authenticateTimeoutMs: 50, authenticate: () => new Promise((resolve) => (settle = resolve)) },
       });
       try {
-        const response = await t.api(owner).post('/v1/webhooks').send({ url: 'https://hooks.example.com/in', events: ['user.created'] });
+        const response = await t
+          .api(owner)
+          .post('/v1/webhooks')
+          .send({ url: 'https://hooks.example.com/in', events: ['user.created'] });
         expect(response.status).toBe(503);
         settle({ ownerId: owner });
         await new Promise((resolve) => setImmediate(resolve));

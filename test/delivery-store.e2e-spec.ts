@@ -24,9 +24,17 @@ describe('DeliveryStore', () => {
 
   async function pendingDeliveries(count: number): Promise<string[]> {
     const owner = uniqueOwner();
-    await t.api(owner).post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/store', events: ['*'] }).expect(201);
-    const events = await t.publisher.emitMany(Array.from({ length: count }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })));
-    const rows = await t.dataSource.getRepository(WebhookDeliveryEntity).find({ where: events.map((e) => ({ eventId: e.id })), order: { id: 'ASC' } });
+    await t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: 'http://127.0.0.1:9/store', events: ['*'] })
+      .expect(201);
+    const events = await t.publisher.emitMany(
+      Array.from({ length: count }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })),
+    );
+    const rows = await t.dataSource
+      .getRepository(WebhookDeliveryEntity)
+      .find({ where: events.map((e) => ({ eventId: e.id })), order: { id: 'ASC' } });
     expect(rows).toHaveLength(count);
     return rows.map((row) => row.id);
   }
@@ -54,53 +62,109 @@ describe('DeliveryStore', () => {
     const succeeded = (c: ClaimedDelivery, n: number): DeliveryUpdate => ({
       delivery: c.delivery,
       change: { status: 'succeeded', attemptCount: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null, completedAt: at + n },
-      attempt: { id: `att_${c.delivery.id.slice(4)}`, attempt: 1, startedAt: at, durationMs: 3, statusCode: 200, error: null, responseBody: 'ok' },
+      attempt: {
+        id: `att_${c.delivery.id.slice(4)}`,
+        attempt: 1,
+        startedAt: at,
+        durationMs: 3,
+        statusCode: 200,
+        error: null,
+        responseBody: 'ok',
+      },
     });
     const retrying = (c: ClaimedDelivery): DeliveryUpdate => ({
       delivery: c.delivery,
-      change: { status: 'pending', attemptCount: 1, nextAttemptAt: at + 60_000.6, lastStatusCode: 503, lastError: "HTTP 503 — it's 'quoted'", completedAt: null },
-      attempt: { id: `att_${c.delivery.id.slice(4)}`, attempt: 1, startedAt: at, durationMs: 7, statusCode: 503, error: "HTTP 503 — it's 'quoted'", responseBody: null },
+      change: {
+        status: 'pending',
+        attemptCount: 1,
+        nextAttemptAt: at + 60_000.6,
+        lastStatusCode: 503,
+        lastError: "HTTP 503 — it's 'quoted'",
+        completedAt: null,
+      },
+      attempt: {
+        id: `att_${c.delivery.id.slice(4)}`,
+        attempt: 1,
+        startedAt: at,
+        durationMs: 7,
+        statusCode: 503,
+        error: "HTTP 503 — it's 'quoted'",
+        responseBody: null,
+      },
     });
     const stolen = { ...claimed[599], delivery: { ...claimed[599].delivery, leaseToken: 'not-the-lease' } };
-    const updates = [deferred(claimed[0]), ...claimed.slice(1, 400).map((c, i) => succeeded(c, i + 1)), ...claimed.slice(400, 599).map(retrying), succeeded(stolen, 599)];
+    const updates = [
+      deferred(claimed[0]),
+      ...claimed.slice(1, 400).map((c, i) => succeeded(c, i + 1)),
+      ...claimed.slice(400, 599).map(retrying),
+      succeeded(stolen, 599),
+    ];
 
     await store.apply(updates);
 
-    const rows = new Map((await t.dataSource.getRepository(WebhookDeliveryEntity).find({ where: ids.map((id) => ({ id })) })).map((row) => [row.id, row]));
-    expect(rows.get(claimed[0].delivery.id)).toMatchObject({ status: 'pending', attemptCount: 0, nextAttemptAt: at + 5_000, lastStatusCode: null, leaseToken: null, completedAt: null });
-    expect(rows.get(claimed[1].delivery.id)).toMatchObject({ status: 'succeeded', attemptCount: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null, completedAt: at + 1, leaseToken: null });
+    const rows = new Map(
+      (await t.dataSource.getRepository(WebhookDeliveryEntity).find({ where: ids.map((id) => ({ id })) })).map((row) => [row.id, row]),
+    );
+    expect(rows.get(claimed[0].delivery.id)).toMatchObject({
+      status: 'pending',
+      attemptCount: 0,
+      nextAttemptAt: at + 5_000,
+      lastStatusCode: null,
+      leaseToken: null,
+      completedAt: null,
+    });
+    expect(rows.get(claimed[1].delivery.id)).toMatchObject({
+      status: 'succeeded',
+      attemptCount: 1,
+      nextAttemptAt: null,
+      lastStatusCode: 200,
+      lastError: null,
+      completedAt: at + 1,
+      leaseToken: null,
+    });
     expect(rows.get(claimed[399].delivery.id)).toMatchObject({ status: 'succeeded', completedAt: at + 399 });
-    expect(rows.get(claimed[400].delivery.id)).toMatchObject({ status: 'pending', attemptCount: 1, nextAttemptAt: at + 60_000, lastStatusCode: 503, lastError: "HTTP 503 — it's 'quoted'" });
+    expect(rows.get(claimed[400].delivery.id)).toMatchObject({
+      status: 'pending',
+      attemptCount: 1,
+      nextAttemptAt: at + 60_000,
+      lastStatusCode: 503,
+      lastError: "HTTP 503 — it's 'quoted'",
+    });
     expect([...rows.values()].filter((row) => row.status === 'succeeded')).toHaveLength(399);
     expect([...rows.values()].filter((row) => row.leaseToken === null)).toHaveLength(599);
     // The row written under a lease it no longer holds is untouched (its real lease still stands).
-    expect(rows.get(claimed[599].delivery.id)).toMatchObject({ status: 'pending', attemptCount: 0, leaseToken: claimed[599].delivery.leaseToken });
+    expect(rows.get(claimed[599].delivery.id)).toMatchObject({
+      status: 'pending',
+      attemptCount: 0,
+      leaseToken: claimed[599].delivery.leaseToken,
+    });
     const attempts = await t.dataSource.getRepository(WebhookDeliveryAttemptEntity).countBy(ids.map((deliveryId) => ({ deliveryId })));
     expect(attempts).toBe(599); // attempts are history: what was sent is kept even if the lease was lost
   });
 
   // Only PostgreSQL plans the claim from statistics this way; the test exists only where it means something.
   (selectedDatabase() === 'postgres' ? [it] : []).forEach((postgresOnly) =>
-  postgresOnly('claims through the primary key even when the statistics say nothing is pending', async () => {
-    const table = t.dataSource.getMetadata(WebhookDeliveryEntity).tablePath;
-    await t.dataSource.query(`UPDATE ${table} SET status = 'succeeded', next_attempt_at = NULL`);
-    await t.dataSource.query(`ANALYZE ${table}`);
-    const ids = await pendingDeliveries(2_000);
-    const statements: Array<[string, unknown[]]> = [];
-    // Capture the claim's statement instead of running it (jest.spyOn is not there in ESM mode).
-    const query = t.dataSource.query;
-    t.dataSource.query = (async (sql: string, parameters?: unknown[]) => {
-      statements.push([sql, parameters ?? []]);
-      return [];
-    }) as typeof query;
-    try {
-      await store.claim(ids.slice(0, 50), LEASE_MS);
-    } finally {
-      t.dataSource.query = query;
-    }
-    const [[sql, parameters]] = statements;
-    const plan = JSON.stringify(await t.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters));
-    expect(plan).toContain('PK_');
-    expect(plan).not.toContain('IDX_webhook_deliveries_due');
-  }));
+    postgresOnly('claims through the primary key even when the statistics say nothing is pending', async () => {
+      const table = t.dataSource.getMetadata(WebhookDeliveryEntity).tablePath;
+      await t.dataSource.query(`UPDATE ${table} SET status = 'succeeded', next_attempt_at = NULL`);
+      await t.dataSource.query(`ANALYZE ${table}`);
+      const ids = await pendingDeliveries(2_000);
+      const statements: Array<[string, unknown[]]> = [];
+      // Capture the claim's statement instead of running it (jest.spyOn is not there in ESM mode).
+      const query = t.dataSource.query;
+      t.dataSource.query = (async (sql: string, parameters?: unknown[]) => {
+        statements.push([sql, parameters ?? []]);
+        return [];
+      }) as typeof query;
+      try {
+        await store.claim(ids.slice(0, 50), LEASE_MS);
+      } finally {
+        t.dataSource.query = query;
+      }
+      const [[sql, parameters]] = statements;
+      const plan = JSON.stringify(await t.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, parameters));
+      expect(plan).toContain('PK_');
+      expect(plan).not.toContain('IDX_webhook_deliveries_due');
+    }),
+  );
 });

@@ -11,7 +11,9 @@ describe('delivery', () => {
 
   beforeAll(async () => {
     receiver = await TestReceiver.start();
-    t = await startTestApp({ webhooks: { retry: { schedule: [150, 300], maxRetryAfterMs: 60_000 }, delivery: { timeoutMs: 800, responseBodyLimitBytes: 64 } } });
+    t = await startTestApp({
+      webhooks: { retry: { schedule: [150, 300], maxRetryAfterMs: 60_000 }, delivery: { timeoutMs: 800, responseBodyLimitBytes: 64 } },
+    });
   });
 
   afterAll(async () => {
@@ -20,7 +22,11 @@ describe('delivery', () => {
   });
 
   async function register(ownerId: string, path: string, events = ['user.created']) {
-    const response = await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events }).expect(201);
+    const response = await t
+      .api(ownerId)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url(path), events })
+      .expect(201);
     return response.body as { id: string; secret: string };
   }
 
@@ -33,12 +39,21 @@ describe('delivery', () => {
   it('delivers the seed payload with both signature schemes, verifiable by standardwebhooks, svix and the guide', async () => {
     const owner = uniqueOwner();
     const { id: webhookId, secret } = await register(owner, '/wire');
-    const { id: eventId } = await t.publisher.emit('user.created', { user_id: 'usr_456def', email: 'user@example.com' }, { ownerId: owner });
+    const { id: eventId } = await t.publisher.emit(
+      'user.created',
+      { user_id: 'usr_456def', email: 'user@example.com' },
+      { ownerId: owner },
+    );
 
     const [request] = await waitFor('the delivery', () => receiver.at('/wire').length === 1 && receiver.at('/wire'));
     const payload = JSON.parse(request.body);
     expect(Object.keys(payload)).toEqual(['id', 'type', 'created_at', 'data']);
-    expect(payload).toEqual({ id: eventId, type: 'user.created', created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), data: { user_id: 'usr_456def', email: 'user@example.com' } });
+    expect(payload).toEqual({
+      id: eventId,
+      type: 'user.created',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      data: { user_id: 'usr_456def', email: 'user@example.com' },
+    });
     expect(eventId).toMatch(/^evt_/);
 
     const h = request.headers;
@@ -52,16 +67,33 @@ describe('delivery', () => {
     expect(h['x-webhook-attempt']).toBe('1');
     expect(h['x-webhook-signature']).toBe(createHmac('sha256', Buffer.from(secret, 'utf8')).update(request.body, 'utf8').digest('hex'));
 
-    const standardHeaders = { 'webhook-id': h['webhook-id'] as string, 'webhook-timestamp': h['webhook-timestamp'] as string, 'webhook-signature': h['webhook-signature'] as string };
+    const standardHeaders = {
+      'webhook-id': h['webhook-id'] as string,
+      'webhook-timestamp': h['webhook-timestamp'] as string,
+      'webhook-signature': h['webhook-signature'] as string,
+    };
     expect(new Webhook(secret).verify(request.body, standardHeaders)).toEqual(payload);
-    expect(new SvixWebhook(secret).verify(request.body, { 'svix-id': h['webhook-id'] as string, 'svix-timestamp': h['webhook-timestamp'] as string, 'svix-signature': h['webhook-signature'] as string })).toEqual(payload);
+    expect(
+      new SvixWebhook(secret).verify(request.body, {
+        'svix-id': h['webhook-id'] as string,
+        'svix-timestamp': h['webhook-timestamp'] as string,
+        'svix-signature': h['webhook-signature'] as string,
+      }),
+    ).toEqual(payload);
     expect(() => new Webhook(secret).verify(request.body.replace('user@', 'evil@'), standardHeaders)).toThrow();
 
     const [delivery] = await waitFor('succeeded status', async () => {
       const rows = await deliveries(owner, webhookId);
       return rows[0]?.status === 'succeeded' && rows;
     });
-    expect(delivery).toMatchObject({ event_id: eventId, event_type: 'user.created', webhook_id: webhookId, attempt_count: 1, last_status_code: 200, last_error: null });
+    expect(delivery).toMatchObject({
+      event_id: eventId,
+      event_type: 'user.created',
+      webhook_id: webhookId,
+      attempt_count: 1,
+      last_status_code: 200,
+      last_error: null,
+    });
     expect(delivery.id).toBe(h['x-webhook-delivery']);
   });
 
@@ -176,7 +208,7 @@ describe('delivery', () => {
     expect(second.at - first.at).toBeGreaterThanOrEqual(950);
   });
 
-  it('delivers only to the emitting owner\'s endpoints subscribed to the type, wildcards included', async () => {
+  it("delivers only to the emitting owner's endpoints subscribed to the type, wildcards included", async () => {
     const [owner, other] = [uniqueOwner(), uniqueOwner()];
     await register(owner, '/mine-exact', ['user.created']);
     await register(owner, '/mine-prefix', ['user.*']);

@@ -54,7 +54,13 @@ describe('connection pinning against DNS rebinding', () => {
     const owner = uniqueOwner();
     const host = `rebind-${owner}.test`;
     const path = `/pinned-${owner}`;
-    const { id } = (await t.api(owner).post('/v1/webhooks').send({ url: `http://${host}:${receiver.port}${path}`, events: ['*'] }).expect(201)).body;
+    const { id } = (
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: `http://${host}:${receiver.port}${path}`, events: ['*'] })
+        .expect(201)
+    ).body;
     await t.publisher.emit('user.created', {}, { ownerId: owner });
 
     const [delivery] = await waitFor('the delivery to fail', async () => {

@@ -24,15 +24,24 @@ describe('what happens to deliveries when their endpoint changes', () => {
   });
 
   const register = async (owner: string, path: string) =>
-    (await t.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201)).body as { id: string; secret: string };
+    (
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201)
+    ).body as { id: string; secret: string };
 
-  const deliveriesOf = (endpointId: string) => t.dataSource.getRepository(WebhookDeliveryEntity).find({ where: { endpointId }, order: { id: 'ASC' } });
+  const deliveriesOf = (endpointId: string) =>
+    t.dataSource.getRepository(WebhookDeliveryEntity).find({ where: { endpointId }, order: { id: 'ASC' } });
 
   /** Every delivery of the endpoint failed its first attempt and waits, pending, for its retry. */
   const waitingForRetry = (endpointId: string, count: number) =>
     waitFor(`${count} deliveries waiting for their retry`, async () => {
       const rows = await deliveriesOf(endpointId);
-      return rows.length === count && rows.every((row) => row.status === 'pending' && row.attemptCount === 1 && row.leaseToken === null) && rows;
+      return (
+        rows.length === count && rows.every((row) => row.status === 'pending' && row.attemptCount === 1 && row.leaseToken === null) && rows
+      );
     });
 
   it('skips deliveries already waiting for a retry once the endpoint is disabled, and sends them no more', async () => {
@@ -50,7 +59,8 @@ describe('what happens to deliveries when their endpoint changes', () => {
       const found = await deliveriesOf(id);
       return found.every((row) => row.status === 'skipped') && found;
     });
-    for (const row of rows) expect(row).toMatchObject({ attemptCount: 1, lastError: 'endpoint disabled', nextAttemptAt: null, leaseToken: null });
+    for (const row of rows)
+      expect(row).toMatchObject({ attemptCount: 1, lastError: 'endpoint disabled', nextAttemptAt: null, leaseToken: null });
     expect(rows.every((row) => row.completedAt !== null)).toBe(true);
     expect(receiver.at(path)).toHaveLength(3);
   });
@@ -88,7 +98,9 @@ describe('what happens to deliveries when their endpoint changes', () => {
     const [waiting] = await waitingForRetry(id, 1);
 
     await t.dataSource.getRepository(WebhookEndpointEntity).delete({ id });
-    expect(await t.dataSource.getRepository(WebhookDeliveryEntity).findOneByOrFail({ id: waiting.id })).toMatchObject({ status: 'pending' });
+    expect(await t.dataSource.getRepository(WebhookDeliveryEntity).findOneByOrFail({ id: waiting.id })).toMatchObject({
+      status: 'pending',
+    });
 
     const row = await waitFor('the delivery to be cancelled when its retry comes due', async () => {
       const found = await t.dataSource.getRepository(WebhookDeliveryEntity).findOneByOrFail({ id: waiting.id });

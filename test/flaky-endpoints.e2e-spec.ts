@@ -29,7 +29,13 @@ describe('flaky endpoints', () => {
     const path = `/${owner}`;
     const random = seededRandom(label);
     receiver.on(path, () => (random() < rate ? failure : { status: 200 }));
-    const { id } = (await app.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201)).body;
+    const { id } = (
+      await app
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201)
+    ).body;
     return { owner, path, id };
   }
 
@@ -72,7 +78,9 @@ describe('flaky endpoints', () => {
         Math.max(0, deadline - Date.now()),
         250,
       ).catch(async (error) => {
-        throw new Error(`${(error as Error).message}; statuses ${JSON.stringify(await statusCounts(id))}, received ${delivered(path).size}`);
+        throw new Error(
+          `${(error as Error).message}; statuses ${JSON.stringify(await statusCounts(id))}, received ${delivered(path).size}`,
+        );
       });
     }
   }, 90_000);
@@ -82,7 +90,9 @@ describe('flaky endpoints', () => {
     let quick: TestApp;
 
     beforeAll(async () => {
-      quick = await startTestApp({ webhooks: { retry: { schedule: [100, 100, 100] }, delivery: { timeoutMs: 300, circuitBreaker: breaker } } });
+      quick = await startTestApp({
+        webhooks: { retry: { schedule: [100, 100, 100] }, delivery: { timeoutMs: 300, circuitBreaker: breaker } },
+      });
     });
 
     afterAll(() => quick.close());
@@ -93,7 +103,9 @@ describe('flaky endpoints', () => {
       await waitFor('every delivery to fail', async () => (await statusCounts(id, quick)).failed === 20, 30_000, 100);
 
       const deliveries = await quick.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId: id });
-      const attempts = await quick.dataSource.getRepository(WebhookDeliveryAttemptEntity).findBy({ deliveryId: In(deliveries.map((d) => d.id)) });
+      const attempts = await quick.dataSource
+        .getRepository(WebhookDeliveryAttemptEntity)
+        .findBy({ deliveryId: In(deliveries.map((d) => d.id)) });
       expect(deliveries.every((delivery) => delivery.attemptCount === 4)).toBe(true);
       // Four attempts each, as the schedule says; most of them shared a failed probe instead of being sent.
       expect(attempts).toHaveLength(80);
@@ -110,14 +122,22 @@ describe('flaky endpoints', () => {
       const path = `/${owner}`;
       let dead = true;
       receiver.on(path, () => (dead ? { hang: true } : { status: 200 }));
-      const { id } = (await quick.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201)).body;
+      const { id } = (
+        await quick
+          .api(owner)
+          .post('/v1/webhooks')
+          .send({ url: receiver.url(path), events: ['*'] })
+          .expect(201)
+      ).body;
       const emitted = new Set<string>();
       for (let n = 0; n < 30; n++) emitted.add((await quick.publisher.emit('user.created', { n }, { ownerId: owner })).id);
       await waitFor('the breaker to open', () => receiver.at(path).length >= breaker.failuresToOpen);
       dead = false;
-      await waitFor('every delivery to succeed', async () => (await statusCounts(id, quick)).succeeded === 30, 20_000, 100).catch(async (error) => {
-        throw new Error(`${(error as Error).message}; statuses ${JSON.stringify(await statusCounts(id, quick))}`);
-      });
+      await waitFor('every delivery to succeed', async () => (await statusCounts(id, quick)).succeeded === 30, 20_000, 100).catch(
+        async (error) => {
+          throw new Error(`${(error as Error).message}; statuses ${JSON.stringify(await statusCounts(id, quick))}`);
+        },
+      );
       expect(delivered(path)).toEqual(emitted);
     }, 30_000);
   });
@@ -129,15 +149,26 @@ describe('flaky endpoints', () => {
     const app = await startTestApp({ webhooks: { retry: { schedule } } });
     try {
       receiver.on(path, (request) => (JSON.parse(request.body).data.poisoned ? { status: 500 } : { status: 200 }));
-      await app.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201);
+      await app
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201);
       const { id: poisoned } = await app.publisher.emit('user.created', { poisoned: true }, { ownerId: owner });
       const healthy = setInterval(() => void app.publisher.emit('user.updated', {}, { ownerId: owner }), 50);
       try {
-        await waitFor('four attempts of the poisoned event', () => receiver.at(path).filter((r) => r.headers['webhook-id'] === poisoned).length === 4, 10_000);
+        await waitFor(
+          'four attempts of the poisoned event',
+          () => receiver.at(path).filter((r) => r.headers['webhook-id'] === poisoned).length === 4,
+          10_000,
+        );
       } finally {
         clearInterval(healthy);
       }
-      const times = receiver.at(path).filter((r) => r.headers['webhook-id'] === poisoned).map((r) => r.at);
+      const times = receiver
+        .at(path)
+        .filter((r) => r.headers['webhook-id'] === poisoned)
+        .map((r) => r.at);
       schedule.forEach((delay, i) => {
         const gap = times[i + 1] - times[i];
         expect(gap).toBeGreaterThanOrEqual(0.8 * delay); // the jitter is ±20 %

@@ -1,7 +1,17 @@
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, WebhookEventEntity } from '../lib/index.js';
-import { closeAgent, describeSnapshotChanges, encodeSegment, mapLimit, send, snapshotTables, utf8Header, type RawRequest, type RawResponse } from './support/hostile-requests.js';
+import {
+  closeAgent,
+  describeSnapshotChanges,
+  encodeSegment,
+  mapLimit,
+  send,
+  snapshotTables,
+  utf8Header,
+  type RawRequest,
+  type RawResponse,
+} from './support/hostile-requests.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { TestReceiver } from './support/test-receiver.js';
@@ -151,7 +161,11 @@ const DELIVERY_ROUTES = ROUTES.filter((route) => route.includes(':deliveryId'));
 const BODY_ROUTES = ['POST /', 'PATCH /:id', 'POST /:id/recover'] as const;
 
 /** Malformed and look-alike ids, derived from a real one: each must be "not found", or 400 when the path cannot be decoded. */
-function idVariants(real: string, prefix: 'wh' | 'dlv', others: { label: string; id: string }[]): { name: string; segment: string; expect: 404 | 400 }[] {
+function idVariants(
+  real: string,
+  prefix: 'wh' | 'dlv',
+  others: { label: string; id: string }[],
+): { name: string; segment: string; expect: 404 | 400 }[] {
   const tail = real.slice(prefix.length + 1);
   const notFound = (name: string, segment: string) => ({ name, segment, expect: 404 as const });
   const undecodable = (name: string, segment: string) => ({ name, segment, expect: 400 as const });
@@ -251,7 +265,10 @@ function buildCases(f: Fixtures): Case[] {
     ['an unknown role', `Bearer admin:${f.victim}`],
     ['an upper-case role', `Bearer OWNER:${f.victim}`],
     ['no colon', `Bearer owner ${f.victim}`],
-    ['an unsigned JWT naming the victim', `Bearer eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ sub: f.victim })).toString('base64url')}.`],
+    [
+      'an unsigned JWT naming the victim',
+      `Bearer eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ sub: f.victim })).toString('base64url')}.`,
+    ],
     ['SQL injection', "Bearer ' OR '1'='1' --"],
     ['"Bearer null"', 'Bearer null'],
     ['"Bearer undefined"', 'Bearer undefined'],
@@ -270,7 +287,13 @@ function buildCases(f: Fixtures): Case[] {
   for (const route of ROUTES) {
     const r = realIds(route);
     add(route, '431: a 20 KB Authorization header', 431, { ...r, auth: `Bearer owner:${f.victim}${'x'.repeat(20_000)}` }, { by: 'node' });
-    add(route, '400: a NUL byte inside the Authorization header', 400, { ...r, auth: `Bearer owner:${f.victim}\u0000`, rawSocket: true }, { by: 'node' });
+    add(
+      route,
+      '400: a NUL byte inside the Authorization header',
+      400,
+      { ...r, auth: `Bearer owner:${f.victim}\u0000`, rawSocket: true },
+      { by: 'node' },
+    );
   }
 
   // ── 3. Principals without the needed permission: 403 even on their own data.
@@ -283,13 +306,26 @@ function buildCases(f: Fixtures): Case[] {
       ['the attacker without any permission', bearer('nobody', f.attacker)],
     ];
     if (write) denied.push(['the victim read-only', bearer('read', f.victim)], ['the attacker read-only', bearer('read', f.attacker)]);
-    for (const [label, auth] of denied) add(route, `403: ${label}`, 403, { ...r, auth }, { message: `this route needs the "${needed}" permission` });
+    for (const [label, auth] of denied)
+      add(route, `403: ${label}`, 403, { ...r, auth }, { message: `this route needs the "${needed}" permission` });
   }
   // A read-only attacker on the victim's ids reads nothing.
   for (const route of ID_ROUTES.filter((route) => READ_ROUTES.has(route))) {
-    add(route, '404: the attacker read-only, on the victim\'s ids', 404, { ...realIds(route), auth: bearer('read', f.attacker) }, { message: 'not found' });
+    add(
+      route,
+      "404: the attacker read-only, on the victim's ids",
+      404,
+      { ...realIds(route), auth: bearer('read', f.attacker) },
+      { message: 'not found' },
+    );
   }
-  add('GET /', '200: the attacker read-only lists only its own', 200, { method: 'GET', path: '/v1/webhooks', auth: bearer('read', f.attacker) }, { check: onlyAttackersEndpoints });
+  add(
+    'GET /',
+    '200: the attacker read-only lists only its own',
+    200,
+    { method: 'GET', path: '/v1/webhooks', auth: bearer('read', f.attacker) },
+    { check: onlyAttackersEndpoints },
+  );
 
   // ── 4. Other owners' real ids: 404 on every :id route (never 403, never the data).
   const foreignPairs: [string, string, string, string][] = [
@@ -302,9 +338,27 @@ function buildCases(f: Fixtures): Case[] {
     }
   }
   for (const route of DELIVERY_ROUTES) {
-    add(route, "404: the attacker's own endpoint with the victim's delivery", 404, { ...routeRequest(route, f.aEp, f.vDlv), auth: owner.attacker }, { message: 'delivery not found' });
-    add(route, "404: the attacker's own endpoint with the victim's skipped delivery", 404, { ...routeRequest(route, f.aEp, f.vSkip), auth: owner.attacker }, { message: 'delivery not found' });
-    add(route, "404: the victim's endpoint with the other endpoint's delivery", 404, { ...routeRequest(route, f.vEp, f.vSkip), auth: owner.victim }, { message: 'delivery not found' });
+    add(
+      route,
+      "404: the attacker's own endpoint with the victim's delivery",
+      404,
+      { ...routeRequest(route, f.aEp, f.vDlv), auth: owner.attacker },
+      { message: 'delivery not found' },
+    );
+    add(
+      route,
+      "404: the attacker's own endpoint with the victim's skipped delivery",
+      404,
+      { ...routeRequest(route, f.aEp, f.vSkip), auth: owner.attacker },
+      { message: 'delivery not found' },
+    );
+    add(
+      route,
+      "404: the victim's endpoint with the other endpoint's delivery",
+      404,
+      { ...routeRequest(route, f.vEp, f.vSkip), auth: owner.victim },
+      { message: 'delivery not found' },
+    );
   }
   // Tempting, valid-looking changes aimed at the victim's endpoints: still 404.
   const temptingPatches: [string, Send['json'] | undefined, string?, string?][] = [
@@ -329,24 +383,56 @@ function buildCases(f: Fixtures): Case[] {
     [f.vOff, 'disabled'],
   ]) {
     for (const [what, json, raw, contentType] of temptingPatches) {
-      add('PATCH /:id', `404: the attacker PATCHes the victim's ${label} endpoint: ${what}`, 404, {
-        method: 'PATCH',
-        path: `/v1/webhooks/${id}`,
-        auth: owner.attacker,
-        json,
-        raw,
-        contentType,
-      }, { message: 'webhook not found' });
+      add(
+        'PATCH /:id',
+        `404: the attacker PATCHes the victim's ${label} endpoint: ${what}`,
+        404,
+        {
+          method: 'PATCH',
+          path: `/v1/webhooks/${id}`,
+          auth: owner.attacker,
+          json,
+          raw,
+          contentType,
+        },
+        { message: 'webhook not found' },
+      );
     }
-    add('POST /:id/rotate-secret', `404: the attacker rotates the victim's ${label} secret, naming its own`, 404, {
-      method: 'POST', path: `/v1/webhooks/${id}/rotate-secret`, auth: owner.attacker, json: { secret: 'whsec_attacker' },
-    }, { message: 'webhook not found' });
-    add('POST /:id/revoke-previous-secret', `404: the attacker revokes the victim's ${label} previous secret`, 404, {
-      method: 'POST', path: `/v1/webhooks/${id}/revoke-previous-secret`, auth: owner.attacker,
-    }, { message: 'webhook not found' });
-    add('POST /:id/recover', `404: the attacker recovers the victim's ${label} endpoint over all time`, 404, {
-      method: 'POST', path: `/v1/webhooks/${id}/recover`, auth: owner.attacker, json: { since: '1970-01-01T00:00:00.000Z', until: '2999-01-01T00:00:00.000Z' },
-    }, { message: 'webhook not found' });
+    add(
+      'POST /:id/rotate-secret',
+      `404: the attacker rotates the victim's ${label} secret, naming its own`,
+      404,
+      {
+        method: 'POST',
+        path: `/v1/webhooks/${id}/rotate-secret`,
+        auth: owner.attacker,
+        json: { secret: 'whsec_attacker' },
+      },
+      { message: 'webhook not found' },
+    );
+    add(
+      'POST /:id/revoke-previous-secret',
+      `404: the attacker revokes the victim's ${label} previous secret`,
+      404,
+      {
+        method: 'POST',
+        path: `/v1/webhooks/${id}/revoke-previous-secret`,
+        auth: owner.attacker,
+      },
+      { message: 'webhook not found' },
+    );
+    add(
+      'POST /:id/recover',
+      `404: the attacker recovers the victim's ${label} endpoint over all time`,
+      404,
+      {
+        method: 'POST',
+        path: `/v1/webhooks/${id}/recover`,
+        auth: owner.attacker,
+        json: { since: '1970-01-01T00:00:00.000Z', until: '2999-01-01T00:00:00.000Z' },
+      },
+      { message: 'webhook not found' },
+    );
   }
 
   // Headers that some stacks trust to pick the owner or the method: ignored here.
@@ -362,27 +448,63 @@ function buildCases(f: Fixtures): Case[] {
     const r = realIds(route);
     const foreign = route === 'GET /' || route === 'GET /event-types' ? 200 : 404;
     if (route !== 'POST /') {
-      add(route, `${foreign}: the attacker claims to be the victim through X-Owner-Id and friends`, foreign, { ...r, auth: owner.attacker, headers: spoofing }, {
-        message: foreign === 404 ? 'not found' : undefined,
-        check: route === 'GET /' ? onlyAttackersEndpoints : undefined,
-      });
+      add(
+        route,
+        `${foreign}: the attacker claims to be the victim through X-Owner-Id and friends`,
+        foreign,
+        { ...r, auth: owner.attacker, headers: spoofing },
+        {
+          message: foreign === 404 ? 'not found' : undefined,
+          check: route === 'GET /' ? onlyAttackersEndpoints : undefined,
+        },
+      );
     }
     if (READ_ROUTES.has(route)) {
-      add(route, '200: the read-only victim asks for DELETE through method-override headers (it stays a read)', 200, { ...r, auth: bearer('read', f.victim), headers: override });
+      add(route, '200: the read-only victim asks for DELETE through method-override headers (it stays a read)', 200, {
+        ...r,
+        auth: bearer('read', f.victim),
+        headers: override,
+      });
       // The two list routes validate their query; the others ignore it.
       const listing = route === 'GET /' || route === 'GET /:id/deliveries';
-      add(route, `${listing ? 400 : 200}: the read-only victim, with a ?_method=DELETE query`, listing ? 400 : 200, { ...r, path: `${r.path}?_method=DELETE`, auth: bearer('read', f.victim) }, {
-        message: listing ? 'property _method should not exist' : undefined,
-      });
+      add(
+        route,
+        `${listing ? 400 : 200}: the read-only victim, with a ?_method=DELETE query`,
+        listing ? 400 : 200,
+        { ...r, path: `${r.path}?_method=DELETE`, auth: bearer('read', f.victim) },
+        {
+          message: listing ? 'property _method should not exist' : undefined,
+        },
+      );
     }
   }
 
   // ── 5. State conflicts on the victim's disabled endpoint: 409, nothing queued.
-  add('POST /:id/test', '409: the victim tests its disabled endpoint', 409, { method: 'POST', path: `/v1/webhooks/${f.vOff}/test`, auth: owner.victim }, { message: 'webhook is disabled' });
-  add('POST /:id/recover', '409: the victim recovers its disabled endpoint', 409, { method: 'POST', path: `/v1/webhooks/${f.vOff}/recover`, auth: owner.victim, json: VALID_RECOVER }, { message: 'webhook is disabled' });
-  add('POST /:id/deliveries/:deliveryId/retry', '409: the victim retries a delivery of its disabled endpoint', 409, {
-    method: 'POST', path: `/v1/webhooks/${f.vOff}/deliveries/${f.vSkip}/retry`, auth: owner.victim,
-  }, { message: 'webhook is disabled' });
+  add(
+    'POST /:id/test',
+    '409: the victim tests its disabled endpoint',
+    409,
+    { method: 'POST', path: `/v1/webhooks/${f.vOff}/test`, auth: owner.victim },
+    { message: 'webhook is disabled' },
+  );
+  add(
+    'POST /:id/recover',
+    '409: the victim recovers its disabled endpoint',
+    409,
+    { method: 'POST', path: `/v1/webhooks/${f.vOff}/recover`, auth: owner.victim, json: VALID_RECOVER },
+    { message: 'webhook is disabled' },
+  );
+  add(
+    'POST /:id/deliveries/:deliveryId/retry',
+    '409: the victim retries a delivery of its disabled endpoint',
+    409,
+    {
+      method: 'POST',
+      path: `/v1/webhooks/${f.vOff}/deliveries/${f.vSkip}/retry`,
+      auth: owner.victim,
+    },
+    { message: 'webhook is disabled' },
+  );
 
   // ── 6. Malformed ids, sent with the victim's own credentials and valid bodies, so a lenient match would hit its data.
   const webhookIds = idVariants(f.vEp, 'wh', [
@@ -393,13 +515,25 @@ function buildCases(f: Fixtures): Case[] {
   for (const route of ID_ROUTES) {
     for (const variant of webhookIds) {
       const r = routeRequest(route, variant.segment, f.vDlv);
-      add(route, `${variant.expect}: webhook id = ${variant.name}`, variant.expect, { ...r, auth: owner.victim }, {
-        message: variant.expect === 404 ? 'webhook not found' : 'Failed to decode param',
-      });
+      add(
+        route,
+        `${variant.expect}: webhook id = ${variant.name}`,
+        variant.expect,
+        { ...r, auth: owner.victim },
+        {
+          message: variant.expect === 404 ? 'webhook not found' : 'Failed to decode param',
+        },
+      );
     }
     if (route !== 'GET /:id') {
       // GET /v1/webhooks/event-types is the catalog; elsewhere "event-types" is just an unknown id.
-      add(route, '404: webhook id = "event-types"', 404, { ...routeRequest(route, 'event-types', f.vDlv), auth: owner.victim }, { message: 'webhook not found' });
+      add(
+        route,
+        '404: webhook id = "event-types"',
+        404,
+        { ...routeRequest(route, 'event-types', f.vDlv), auth: owner.victim },
+        { message: 'webhook not found' },
+      );
     }
   }
   const deliveryIds = idVariants(f.vDlv, 'dlv', [
@@ -409,9 +543,15 @@ function buildCases(f: Fixtures): Case[] {
   ]);
   for (const route of DELIVERY_ROUTES) {
     for (const variant of deliveryIds) {
-      add(route, `${variant.expect}: delivery id = ${variant.name}`, variant.expect, { ...routeRequest(route, f.vEp, variant.segment), auth: owner.victim }, {
-        message: variant.expect === 404 ? 'delivery not found' : 'Failed to decode param',
-      });
+      add(
+        route,
+        `${variant.expect}: delivery id = ${variant.name}`,
+        variant.expect,
+        { ...routeRequest(route, f.vEp, variant.segment), auth: owner.victim },
+        {
+          message: variant.expect === 404 ? 'delivery not found' : 'Failed to decode param',
+        },
+      );
     }
   }
 
@@ -486,11 +626,27 @@ function buildCases(f: Fixtures): Case[] {
     ['status[]=pending', 'status[]=pending', 'property status[] should not exist'],
     ['endpoint_id of another endpoint', `endpoint_id=${f.vOff}`, 'property endpoint_id should not exist'],
   ] as [string, string, string][]) {
-    add('GET /:id/deliveries', `400: ${label}`, 400, { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?${query}`, auth: owner.victim }, { message });
+    add(
+      'GET /:id/deliveries',
+      `400: ${label}`,
+      400,
+      { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?${query}`, auth: owner.victim },
+      { message },
+    );
   }
   // The query is judged before the endpoint is looked up, for anyone.
-  add('GET /:id/deliveries', "400: the attacker's bad status on the victim's endpoint", 400, { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?status=exploded`, auth: owner.attacker });
-  add('GET /:id/deliveries', "404: the attacker's valid query on the victim's endpoint", 404, { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?status=succeeded&limit=1`, auth: owner.attacker }, { message: 'webhook not found' });
+  add('GET /:id/deliveries', "400: the attacker's bad status on the victim's endpoint", 400, {
+    method: 'GET',
+    path: `/v1/webhooks/${f.vEp}/deliveries?status=exploded`,
+    auth: owner.attacker,
+  });
+  add(
+    'GET /:id/deliveries',
+    "404: the attacker's valid query on the victim's endpoint",
+    404,
+    { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?status=succeeded&limit=1`, auth: owner.attacker },
+    { message: 'webhook not found' },
+  );
   // Lenient but harmless spellings, and other owners' ids as cursors: 200, nothing leaked.
   for (const [label, query] of [
     ['limit=0x10 (Number() reads hex)', 'limit=0x10'],
@@ -501,26 +657,66 @@ function buildCases(f: Fixtures): Case[] {
     ["the victim's endpoint id as cursor", `cursor=${f.vEp}`],
     ['the highest possible cursor', `cursor=wh_${'Z'.repeat(26)}`],
   ]) {
-    add('GET /', `200: ${label}`, 200, { method: 'GET', path: `/v1/webhooks?${query}`, auth: owner.attacker }, { check: onlyAttackersEndpoints });
+    add(
+      'GET /',
+      `200: ${label}`,
+      200,
+      { method: 'GET', path: `/v1/webhooks?${query}`, auth: owner.attacker },
+      { check: onlyAttackersEndpoints },
+    );
   }
   for (const [label, query] of [
     ["another endpoint's delivery as cursor", `cursor=${f.vSkip}`],
     ['the highest possible cursor', `cursor=dlv_${'Z'.repeat(26)}`],
     ['status and limit', 'status=succeeded&limit=1'],
   ]) {
-    add('GET /:id/deliveries', `200: ${label}`, 200, { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?${query}`, auth: owner.victim }, { check: onlyVictimDeliveries });
+    add(
+      'GET /:id/deliveries',
+      `200: ${label}`,
+      200,
+      { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?${query}`, auth: owner.victim },
+      { check: onlyVictimDeliveries },
+    );
   }
   // Routes without query parameters ignore them, and never let them pick the owner.
   for (const route of ID_ROUTES.filter((route) => route !== 'GET /:id/deliveries')) {
     const r = routeRequest(route, f.vEp, f.vDlv);
-    add(route, '404: the attacker adds owner_id=<victim> to the query', 404, { ...r, path: `${r.path}?owner_id=${f.victim}&ownerId=${f.victim}`, auth: owner.attacker }, { message: 'webhook not found' });
+    add(
+      route,
+      '404: the attacker adds owner_id=<victim> to the query',
+      404,
+      { ...r, path: `${r.path}?owner_id=${f.victim}&ownerId=${f.victim}`, auth: owner.attacker },
+      { message: 'webhook not found' },
+    );
   }
-  add('GET /event-types', '200: unknown and garbled query parameters are ignored', 200, { method: 'GET', path: `/v1/webhooks/event-types?limit=abc&__proto__=x&${encodeSegment('\u202e')}=1`, auth: owner.attacker }, {
-    check: (res) => ((res.json as { data?: unknown[] })?.data?.length === 8 ? null : 'not the 5 catalogued and 3 operational types'),
+  add(
+    'GET /event-types',
+    '200: unknown and garbled query parameters are ignored',
+    200,
+    { method: 'GET', path: `/v1/webhooks/event-types?limit=abc&__proto__=x&${encodeSegment('\u202e')}=1`, auth: owner.attacker },
+    {
+      check: (res) => ((res.json as { data?: unknown[] })?.data?.length === 8 ? null : 'not the 5 catalogued and 3 operational types'),
+    },
+  );
+  add('GET /event-types', '200: a read-only caller reads the catalog', 200, {
+    method: 'GET',
+    path: '/v1/webhooks/event-types',
+    auth: bearer('read', f.attacker),
   });
-  add('GET /event-types', '200: a read-only caller reads the catalog', 200, { method: 'GET', path: '/v1/webhooks/event-types', auth: bearer('read', f.attacker) });
-  add('GET /', '431: a 20 KB query string', 431, { method: 'GET', path: `/v1/webhooks?foo=${'x'.repeat(20_000)}`, auth: owner.attacker }, { by: 'node' });
-  add('GET /:id/deliveries', '431: a 20 KB query string', 431, { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?foo=${'x'.repeat(20_000)}`, auth: owner.victim }, { by: 'node' });
+  add(
+    'GET /',
+    '431: a 20 KB query string',
+    431,
+    { method: 'GET', path: `/v1/webhooks?foo=${'x'.repeat(20_000)}`, auth: owner.attacker },
+    { by: 'node' },
+  );
+  add(
+    'GET /:id/deliveries',
+    '431: a 20 KB query string',
+    431,
+    { method: 'GET', path: `/v1/webhooks/${f.vEp}/deliveries?foo=${'x'.repeat(20_000)}`, auth: owner.victim },
+    { by: 'node' },
+  );
 
   // ── 8. Broken JSON: the body parser answers 400 before anything else, on every route.
   const brokenJson: [string, string | Buffer][] = [
@@ -550,13 +746,25 @@ function buildCases(f: Fixtures): Case[] {
   for (const [label, raw] of brokenJson) {
     add('POST /', `400: ${label}`, 400, { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, raw }, { by: 'parser' });
     add('PATCH /:id', `400: ${label}`, 400, { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, raw }, { by: 'parser' });
-    add('POST /:id/recover', `400: ${label}`, 400, { method: 'POST', path: `/v1/webhooks/${f.vEp}/recover`, auth: owner.victim, raw }, { by: 'parser' });
+    add(
+      'POST /:id/recover',
+      `400: ${label}`,
+      400,
+      { method: 'POST', path: `/v1/webhooks/${f.vEp}/recover`, auth: owner.victim, raw },
+      { by: 'parser' },
+    );
   }
   for (const route of ROUTES.filter((route) => !(BODY_ROUTES as readonly string[]).includes(route))) {
     for (const [label, raw] of brokenJson.slice(0, 6)) {
       add(route, `400: ${label} (the route takes no body)`, 400, { ...realIds(route), auth: owner.attacker, raw }, { by: 'parser' });
     }
-    add(route, '400: broken JSON without credentials (parsing comes first)', 400, { ...realIds(route), auth: null, raw: '{"url": ' }, { by: 'parser' });
+    add(
+      route,
+      '400: broken JSON without credentials (parsing comes first)',
+      400,
+      { ...realIds(route), auth: null, raw: '{"url": ' },
+      { by: 'parser' },
+    );
   }
 
   // ── 9. Well-formed JSON of the wrong shape, wrong types, unknown fields: 400 from the module, naming the problem.
@@ -594,7 +802,11 @@ function buildCases(f: Fixtures): Case[] {
     ['description: an array', { ...VALID_ENDPOINT, description: ['x'] }, 'description must be a string'],
     ['description: an object', { ...VALID_ENDPOINT, description: { text: 'x' } }, 'description must be a string'],
     ['description: 1,025 characters', { ...VALID_ENDPOINT, description: 'd'.repeat(1025) }, 'description must be at most 1024 characters'],
-    ['description: 1,025 lone surrogates', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"description":"${'\\ud800'.repeat(1025)}"}`, 'description must be at most 1024 characters'],
+    [
+      'description: 1,025 lone surrogates',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"description":"${'\\ud800'.repeat(1025)}"}`,
+      'description must be at most 1024 characters',
+    ],
     // enabled
     ['enabled: "true"', { ...VALID_ENDPOINT, enabled: 'true' }, 'enabled must be a boolean value'],
     ['enabled: "false"', { ...VALID_ENDPOINT, enabled: 'false' }, 'enabled must be a boolean value'],
@@ -613,17 +825,53 @@ function buildCases(f: Fixtures): Case[] {
     ['metadata: an array value', { ...VALID_ENDPOINT, metadata: { a: ['b'] } }, 'metadata.a must be a string'],
     ['metadata: an empty key', { ...VALID_ENDPOINT, metadata: { '': 'v' } }, 'metadata keys must be 1-64 characters'],
     ['metadata: a 65-character key', { ...VALID_ENDPOINT, metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata keys must be 1-64 characters'],
-    ['metadata: a 513-character value', { ...VALID_ENDPOINT, metadata: { a: 'v'.repeat(513) } }, 'metadata.a must be at most 512 characters'],
-    ['metadata: 51 keys', { ...VALID_ENDPOINT, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata must have at most 50 keys'],
-    ['metadata: objects nested 10,000 deep', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":${deep(10_000, '{"a":', '}', '"x"')}}`, undefined],
+    [
+      'metadata: a 513-character value',
+      { ...VALID_ENDPOINT, metadata: { a: 'v'.repeat(513) } },
+      'metadata.a must be at most 512 characters',
+    ],
+    [
+      'metadata: 51 keys',
+      { ...VALID_ENDPOINT, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+      'metadata must have at most 50 keys',
+    ],
+    [
+      'metadata: objects nested 10,000 deep',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":${deep(10_000, '{"a":', '}', '"x"')}}`,
+      undefined,
+    ],
     // pollution attempts and unknown fields
-    ['metadata: a __proto__ object', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"__proto__":{"polluted":"yes"}}}`, undefined],
-    ['metadata: a constructor.prototype object', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"constructor":{"prototype":{"polluted":"yes"}}}}`, undefined],
-    ['metadata: a prototype object', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"prototype":{"polluted":"yes"}}}`, undefined],
-    ['unknown field: __proto__', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"__proto__":{"polluted":"yes"}}`, 'property __proto__ should not exist'],
+    [
+      'metadata: a __proto__ object',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"__proto__":{"polluted":"yes"}}}`,
+      undefined,
+    ],
+    [
+      'metadata: a constructor.prototype object',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"constructor":{"prototype":{"polluted":"yes"}}}}`,
+      undefined,
+    ],
+    [
+      'metadata: a prototype object',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"metadata":{"prototype":{"polluted":"yes"}}}`,
+      undefined,
+    ],
+    [
+      'unknown field: __proto__',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"__proto__":{"polluted":"yes"}}`,
+      'property __proto__ should not exist',
+    ],
     ['unknown field: __proto__ carrying the fields', `{"__proto__":${JSON.stringify(VALID_ENDPOINT)}}`, undefined],
-    ['unknown field: constructor.prototype', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"constructor":{"prototype":{"polluted":"yes"}}}`, 'property constructor should not exist'],
-    ['unknown field: prototype', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"prototype":{"polluted":"yes"}}`, 'property prototype should not exist'],
+    [
+      'unknown field: constructor.prototype',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"constructor":{"prototype":{"polluted":"yes"}}}`,
+      'property constructor should not exist',
+    ],
+    [
+      'unknown field: prototype',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"prototype":{"polluted":"yes"}}`,
+      'property prototype should not exist',
+    ],
     ['unknown field: toString', { ...VALID_ENDPOINT, toString: 'x' }, 'property toString should not exist'],
     ['unknown field: hasOwnProperty', { ...VALID_ENDPOINT, hasOwnProperty: { x: 1 } }, 'property hasOwnProperty should not exist'],
     ['metadata: a number under the key toString', { ...VALID_ENDPOINT, metadata: { toString: 5 } }, undefined],
@@ -638,10 +886,30 @@ function buildCases(f: Fixtures): Case[] {
     ['unknown field: URL (case)', { ...VALID_ENDPOINT, URL: 'https://evil.example.com' }, 'property URL should not exist'],
     ['unknown field: "url " (trailing space)', { ...VALID_ENDPOINT, 'url ': 'https://evil.example.com' }, 'property url  should not exist'],
     ['unknown field: an empty key', { ...VALID_ENDPOINT, '': 1 }, 'should not exist'],
-    ['unknown field: arrays nested 10,000 deep', `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"x":${deep(10_000, '[', ']')}}`, undefined],
-    ['invalid UTF-8 bytes in a key', Buffer.concat([Buffer.from(`{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"`), Buffer.from([0xff, 0xfe]), Buffer.from('":1}')]), 'should not exist'],
-    ['duplicate url keys, the last one bad', `{"url":"${VALID_ENDPOINT.url}","url":"javascript:alert(1)","events":["user.created"]}`, 'url must use https'],
-    ['duplicate events keys, the last one empty', `{"events":["user.created"],"url":"${VALID_ENDPOINT.url}","events":[]}`, 'events must list 1-100 event types'],
+    [
+      'unknown field: arrays nested 10,000 deep',
+      `{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"x":${deep(10_000, '[', ']')}}`,
+      undefined,
+    ],
+    [
+      'invalid UTF-8 bytes in a key',
+      Buffer.concat([
+        Buffer.from(`{"url":"${VALID_ENDPOINT.url}","events":["user.created"],"`),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('":1}'),
+      ]),
+      'should not exist',
+    ],
+    [
+      'duplicate url keys, the last one bad',
+      `{"url":"${VALID_ENDPOINT.url}","url":"javascript:alert(1)","events":["user.created"]}`,
+      'url must use https',
+    ],
+    [
+      'duplicate events keys, the last one empty',
+      `{"events":["user.created"],"url":"${VALID_ENDPOINT.url}","events":[]}`,
+      'events must list 1-100 event types',
+    ],
   ];
   const urlTricks: [string, string, string][] = [
     ['javascript:', 'javascript:alert(1)', 'url must use https'],
@@ -737,22 +1005,61 @@ function buildCases(f: Fixtures): Case[] {
     ['a lone surrogate', ['user.\ud800'], 'must be "*", an event type'],
     ['SQL', ["user.created'; DROP TABLE webhook_events; --"], 'must be "*", an event type'],
     ['a Mongo operator', ['$where'], 'must be "*", an event type'],
-    ['100 entries of 990 characters (just under the body limit)', Array.from({ length: 100 }, (_, i) => `user.${'x'.repeat(985)}${i}`), 'must be "*", an event type'],
+    [
+      '100 entries of 990 characters (just under the body limit)',
+      Array.from({ length: 100 }, (_, i) => `user.${'x'.repeat(985)}${i}`),
+      'must be "*", an event type',
+    ],
   ];
 
   // POST / as the attacker: every body is refused, so nothing is created.
   for (const [label, body, message] of endpointBodies) {
-    add('POST /', `400: ${label}`, 400, { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, ...(typeof body === 'string' || Buffer.isBuffer(body) ? { raw: body } : { json: body }) }, { message });
+    add(
+      'POST /',
+      `400: ${label}`,
+      400,
+      {
+        method: 'POST',
+        path: '/v1/webhooks',
+        auth: owner.attacker,
+        ...(typeof body === 'string' || Buffer.isBuffer(body) ? { raw: body } : { json: body }),
+      },
+      { message },
+    );
   }
   for (const [label, url, message] of urlTricks) {
-    add('POST /', `400: url ${label}`, 400, { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, json: { ...VALID_ENDPOINT, url } }, { message });
+    add(
+      'POST /',
+      `400: url ${label}`,
+      400,
+      { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, json: { ...VALID_ENDPOINT, url } },
+      { message },
+    );
   }
   for (const [label, events, message] of eventTricks) {
-    add('POST /', `400: events: ${label}`, 400, { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, json: { ...VALID_ENDPOINT, events } }, { message });
+    add(
+      'POST /',
+      `400: events: ${label}`,
+      400,
+      { method: 'POST', path: '/v1/webhooks', auth: owner.attacker, json: { ...VALID_ENDPOINT, events } },
+      { message },
+    );
   }
-  add('POST /', '400: every field wrong at once names every problem', 400, {
-    method: 'POST', path: '/v1/webhooks', auth: owner.attacker, json: { url: 'ftp://x', events: [], description: 'd'.repeat(2000), enabled: null, metadata: { a: 1 } },
-  }, { message: 'url must use https\nevents must list 1-100 event types\ndescription must be at most 1024 characters\nenabled must be true or false\nmetadata.a must be a string' });
+  add(
+    'POST /',
+    '400: every field wrong at once names every problem',
+    400,
+    {
+      method: 'POST',
+      path: '/v1/webhooks',
+      auth: owner.attacker,
+      json: { url: 'ftp://x', events: [], description: 'd'.repeat(2000), enabled: null, metadata: { a: 1 } },
+    },
+    {
+      message:
+        'url must use https\nevents must list 1-100 event types\ndescription must be at most 1024 characters\nenabled must be true or false\nmetadata.a must be a string',
+    },
+  );
 
   // PATCH /:id as the victim on its own enabled endpoint: every body is refused, so nothing changes.
   const patchBodies: [string, string | object, string | undefined][] = [
@@ -763,32 +1070,77 @@ function buildCases(f: Fixtures): Case[] {
     ['metadata: null', { metadata: null }, 'metadata must be an object of string values'],
     ['duplicate description keys, the last one a number', '{"description":"ok","description":5}', 'description must be a string'],
     ['a valid change plus __proto__', '{"description":"pwned","__proto__":{"polluted":"yes"}}', 'property __proto__ should not exist'],
-    ['a valid change plus constructor', '{"description":"pwned","constructor":{"prototype":{"polluted":"yes"}}}', 'property constructor should not exist'],
+    [
+      'a valid change plus constructor',
+      '{"description":"pwned","constructor":{"prototype":{"polluted":"yes"}}}',
+      'property constructor should not exist',
+    ],
     ['a valid change plus prototype', '{"description":"pwned","prototype":{"polluted":"yes"}}', 'property prototype should not exist'],
     ['a valid change plus toString', { description: 'pwned', toString: 'x' }, 'property toString should not exist'],
     ['a valid change plus secret', { description: 'pwned', secret: 'whsec_mine' }, 'property secret should not exist'],
     ['a valid change plus owner_id', { description: 'pwned', owner_id: 'attacker' }, 'property owner_id should not exist'],
     ['a valid change plus failing_since', { description: 'pwned', failing_since: null }, 'property failing_since should not exist'],
     ['a lone surrogate description plus an unknown field', '{"description":"\\ud800","x":1}', 'property x should not exist'],
-    ['description: 100,000 characters (just under the body limit)', { description: 'd'.repeat(100_000) }, 'description must be at most 1024 characters'],
-    ['metadata: 50 keys of 1,950 characters (just under the body limit)', { metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'.repeat(1_950)])) }, 'must be at most 512 characters'],
+    [
+      'description: 100,000 characters (just under the body limit)',
+      { description: 'd'.repeat(100_000) },
+      'description must be at most 1024 characters',
+    ],
+    [
+      'metadata: 50 keys of 1,950 characters (just under the body limit)',
+      { metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'.repeat(1_950)])) },
+      'must be at most 512 characters',
+    ],
     ['description: arrays nested 10,000 deep', `{"description":${deep(10_000, '[', ']')}}`, undefined],
     // Partial updates skip absent fields, so null reaches the module's own check.
     ...endpointBodies
       .filter(([label]) => !/^(an empty object|url missing|events missing|duplicate|unknown field: __proto__ carrying)/.test(label))
-      .map(([label, body, message]): [string, string | object, string | undefined] => [label, body, label === 'url: null' ? 'url must be a non-empty string' : message]),
+      .map(([label, body, message]): [string, string | object, string | undefined] => [
+        label,
+        body,
+        label === 'url: null' ? 'url must be a non-empty string' : message,
+      ]),
   ];
   for (const [label, body, message] of patchBodies) {
-    add('PATCH /:id', `400: ${label}`, 400, { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, ...(typeof body === 'string' || Buffer.isBuffer(body) ? { raw: body } : { json: body }) }, { message });
+    add(
+      'PATCH /:id',
+      `400: ${label}`,
+      400,
+      {
+        method: 'PATCH',
+        path: `/v1/webhooks/${f.vEp}`,
+        auth: owner.victim,
+        ...(typeof body === 'string' || Buffer.isBuffer(body) ? { raw: body } : { json: body }),
+      },
+      { message },
+    );
   }
   for (const [label, url, message] of urlTricks) {
-    add('PATCH /:id', `400: url ${label}`, 400, { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, json: { url } }, { message });
+    add(
+      'PATCH /:id',
+      `400: url ${label}`,
+      400,
+      { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, json: { url } },
+      { message },
+    );
   }
   for (const [label, events, message] of eventTricks) {
-    add('PATCH /:id', `400: events: ${label}`, 400, { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, json: { events } }, { message });
+    add(
+      'PATCH /:id',
+      `400: events: ${label}`,
+      400,
+      { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.victim, json: { events } },
+      { message },
+    );
   }
   // Validation comes before the lookup: an invalid body on someone else's endpoint is 400 too, not a hint that it exists.
-  add('PATCH /:id', "400: the attacker's invalid body on the victim's endpoint", 400, { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.attacker, json: { url: 'javascript:alert(1)' } }, { message: 'url must use https' });
+  add(
+    'PATCH /:id',
+    "400: the attacker's invalid body on the victim's endpoint",
+    400,
+    { method: 'PATCH', path: `/v1/webhooks/${f.vEp}`, auth: owner.attacker, json: { url: 'javascript:alert(1)' } },
+    { message: 'url must use https' },
+  );
 
   // POST /:id/recover as the victim on its own enabled endpoint.
   const recoverBodies: [string, string | object, string | undefined][] = [
@@ -822,18 +1174,41 @@ function buildCases(f: Fixtures): Case[] {
     ['since after until', { since: '2024-02-01T00:00:00Z', until: '2024-01-01T00:00:00Z' }, 'since must be earlier than until'],
     ['since equal to until', { since: '2024-01-01T00:00:00Z', until: '2024-01-01T00:00:00.000Z' }, 'since must be earlier than until'],
     ['since in the future, no until', { since: '2999-01-01T00:00:00Z' }, 'since must be earlier than until'],
-    ['since after until across offsets', { since: '2024-01-01T01:00:00+00:00', until: '2024-01-01T01:30:00+01:00' }, 'since must be earlier than until'],
+    [
+      'since after until across offsets',
+      { since: '2024-01-01T01:00:00+00:00', until: '2024-01-01T01:30:00+01:00' },
+      'since must be earlier than until',
+    ],
     ['an ISO week date (valid ISO 8601, not a JS date)', { since: '2024-W01' }, undefined],
     ['an unknown field', { ...VALID_RECOVER, extra: 1 }, 'property extra should not exist'],
     ['owner_id', { ...VALID_RECOVER, owner_id: 'attacker' }, 'property owner_id should not exist'],
     ['status', { ...VALID_RECOVER, status: 'succeeded' }, 'property status should not exist'],
     ['__proto__', `{"since":"${VALID_RECOVER.since}","__proto__":{"polluted":"yes"}}`, 'property __proto__ should not exist'],
-    ['constructor', `{"since":"${VALID_RECOVER.since}","constructor":{"prototype":{"polluted":"yes"}}}`, 'property constructor should not exist'],
+    [
+      'constructor',
+      `{"since":"${VALID_RECOVER.since}","constructor":{"prototype":{"polluted":"yes"}}}`,
+      'property constructor should not exist',
+    ],
     ['valueOf', { ...VALID_RECOVER, valueOf: 1 }, 'property valueOf should not exist'],
-    ['duplicate since keys, the last one bad', `{"since":"${VALID_RECOVER.since}","since":"yesterday"}`, 'since must be a valid ISO 8601 date string'],
+    [
+      'duplicate since keys, the last one bad',
+      `{"since":"${VALID_RECOVER.since}","since":"yesterday"}`,
+      'since must be a valid ISO 8601 date string',
+    ],
   ];
   for (const [label, body, message] of recoverBodies) {
-    add('POST /:id/recover', `400: ${label}`, 400, { method: 'POST', path: `/v1/webhooks/${f.vEp}/recover`, auth: owner.victim, ...(typeof body === 'string' ? { raw: body } : { json: body }) }, { message });
+    add(
+      'POST /:id/recover',
+      `400: ${label}`,
+      400,
+      {
+        method: 'POST',
+        path: `/v1/webhooks/${f.vEp}/recover`,
+        auth: owner.victim,
+        ...(typeof body === 'string' ? { raw: body } : { json: body }),
+      },
+      { message },
+    );
   }
 
   // Body-less routes ignore well-formed JSON bodies, whatever they hold.
@@ -850,7 +1225,13 @@ function buildCases(f: Fixtures): Case[] {
       ['an owner_id body', `{"owner_id":"${f.attacker}","ownerId":"${f.attacker}"}`],
       ['arrays nested 10,000 deep', deep(10_000, '[', ']')],
     ]) {
-      add(route, `404: the attacker sends ${label} to the victim's endpoint`, 404, { ...routeRequest(route, f.vEp, f.vDlv), auth: owner.attacker, raw }, { message: 'webhook not found' });
+      add(
+        route,
+        `404: the attacker sends ${label} to the victim's endpoint`,
+        404,
+        { ...routeRequest(route, f.vEp, f.vDlv), auth: owner.attacker, raw },
+        { message: 'webhook not found' },
+      );
     }
   }
 
@@ -860,20 +1241,68 @@ function buildCases(f: Fixtures): Case[] {
   for (const route of ROUTES) {
     const r = realIds(route);
     const auth = route === 'POST /' ? owner.attacker : owner.victim;
-    add(route, '413: 1 byte over the 100 KB limit', 413, { ...r, auth, raw: over(1) }, { by: 'parser', message: 'request entity too large' });
+    add(
+      route,
+      '413: 1 byte over the 100 KB limit',
+      413,
+      { ...r, auth, raw: over(1) },
+      { by: 'parser', message: 'request entity too large' },
+    );
     add(route, '413: 1 MB', 413, { ...r, auth, raw: over(1_000_000) }, { by: 'parser', message: 'request entity too large' });
-    add(route, '413: 200 KB chunked, without Content-Length', 413, { ...r, auth, raw: over(100_000), chunked: true }, { by: 'parser', message: 'request entity too large' });
-    add(route, '413: a 10 KB gzip that inflates to 10 MB', 413, { ...r, auth, raw: gzipBomb, headers: { 'Content-Encoding': 'gzip' } }, { by: 'parser', message: 'request entity too large' });
-    add(route, '413: over the limit without credentials (parsing comes first)', 413, { ...r, auth: null, raw: over(1) }, { by: 'parser', message: 'request entity too large' });
+    add(
+      route,
+      '413: 200 KB chunked, without Content-Length',
+      413,
+      { ...r, auth, raw: over(100_000), chunked: true },
+      { by: 'parser', message: 'request entity too large' },
+    );
+    add(
+      route,
+      '413: a 10 KB gzip that inflates to 10 MB',
+      413,
+      { ...r, auth, raw: gzipBomb, headers: { 'Content-Encoding': 'gzip' } },
+      { by: 'parser', message: 'request entity too large' },
+    );
+    add(
+      route,
+      '413: over the limit without credentials (parsing comes first)',
+      413,
+      { ...r, auth: null, raw: over(1) },
+      { by: 'parser', message: 'request entity too large' },
+    );
   }
   for (const route of BODY_ROUTES) {
     const r = realIds(route);
     const auth = route === 'POST /' ? owner.attacker : owner.victim;
     add(route, '413: 5 MB', 413, { ...r, auth, raw: over(5_000_000) }, { by: 'parser', message: 'request entity too large' });
-    add(route, '400: gzip that is not gzip', 400, { ...r, auth, raw: 'not gzip', headers: { 'Content-Encoding': 'gzip' } }, { by: 'parser' });
-    add(route, '415: an unsupported Content-Encoding', 415, { ...r, auth, json: r.json, headers: { 'Content-Encoding': 'compress' } }, { by: 'parser', message: 'unsupported content encoding' });
-    add(route, '415: an unsupported charset', 415, { ...r, auth, json: r.json, contentType: 'application/json; charset=latin1' }, { by: 'parser', message: 'unsupported charset' });
-    add(route, '400: UTF-8 bytes declared as UTF-16', 400, { ...r, auth, json: r.json, contentType: 'application/json; charset=utf-16' }, { by: 'parser' });
+    add(
+      route,
+      '400: gzip that is not gzip',
+      400,
+      { ...r, auth, raw: 'not gzip', headers: { 'Content-Encoding': 'gzip' } },
+      { by: 'parser' },
+    );
+    add(
+      route,
+      '415: an unsupported Content-Encoding',
+      415,
+      { ...r, auth, json: r.json, headers: { 'Content-Encoding': 'compress' } },
+      { by: 'parser', message: 'unsupported content encoding' },
+    );
+    add(
+      route,
+      '415: an unsupported charset',
+      415,
+      { ...r, auth, json: r.json, contentType: 'application/json; charset=latin1' },
+      { by: 'parser', message: 'unsupported charset' },
+    );
+    add(
+      route,
+      '400: UTF-8 bytes declared as UTF-16',
+      400,
+      { ...r, auth, json: r.json, contentType: 'application/json; charset=utf-16' },
+      { by: 'parser' },
+    );
   }
 
   // ── 11. Content types other than JSON: 415, never parsed and applied (judgement call, see the report).
@@ -891,7 +1320,11 @@ function buildCases(f: Fixtures): Case[] {
       ['JSON sent without a Content-Type', null, JSON.stringify(valid)],
       ['a valid form-encoded body', 'application/x-www-form-urlencoded', form.toString()],
       ['JSON sent as form-encoded', 'application/x-www-form-urlencoded', JSON.stringify(valid)],
-      ['a multipart body', 'multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="body"\r\n\r\n${JSON.stringify(valid)}\r\n--x--\r\n`],
+      [
+        'a multipart body',
+        'multipart/form-data; boundary=x',
+        `--x\r\nContent-Disposition: form-data; name="body"\r\n\r\n${JSON.stringify(valid)}\r\n--x--\r\n`,
+      ],
       ['XML', 'application/xml', '<webhook><url>https://hooks.example.com/in</url></webhook>'],
       ['JSON sent as application/octet-stream', 'application/octet-stream', JSON.stringify(valid)],
     ];
@@ -920,7 +1353,14 @@ function buildCases(f: Fixtures): Case[] {
     ['OPTIONS', '/v1/webhooks', 'Cannot OPTIONS'],
     ['TRACE', '/v1/webhooks', 'Cannot TRACE'],
   ];
-  for (const [method, path, message] of unrouted) add('unrouted', `404: ${method} ${path.replace(f.vEp, ':id').replace(f.vDlv, ':deliveryId')}`, 404, { method, path, auth: owner.victim }, { message });
+  for (const [method, path, message] of unrouted)
+    add(
+      'unrouted',
+      `404: ${method} ${path.replace(f.vEp, ':id').replace(f.vDlv, ':deliveryId')}`,
+      404,
+      { method, path, auth: owner.victim },
+      { message },
+    );
 
   return cases;
 }
@@ -938,7 +1378,8 @@ function judge(c: Case, res: RawResponse): string | null {
       if (c.by === 'app' && typeof body.error !== 'string') problems.push('body.error missing');
       const message = Array.isArray(body.message) ? body.message.join('\n') : body.message;
       if (typeof message !== 'string' || message.length === 0) problems.push('body.message missing');
-      else if (c.message && !message.includes(c.message)) problems.push(`message ${JSON.stringify(message.slice(0, 200))} lacks ${JSON.stringify(c.message)}`);
+      else if (c.message && !message.includes(c.message))
+        problems.push(`message ${JSON.stringify(message.slice(0, 200))} lacks ${JSON.stringify(c.message)}`);
     }
     if (c.expect === 401 && res.headers['www-authenticate'] !== 'Bearer') problems.push('no WWW-Authenticate: Bearer');
   }
@@ -982,8 +1423,14 @@ describe('hostile input to the management API', () => {
     const seed = await startTestApp({ database, dropDatabase: false, webhooks: { rateLimit: false } });
     try {
       const [victim, attacker] = [uniqueOwner('victim'), uniqueOwner('attacker')];
-      const register = async (ownerId: string, body: object) => (await seed.api(ownerId).post('/v1/webhooks').send(body).expect(201)).body.id as string;
-      const vEp = await register(victim, { url: receiver.url('/victim'), events: ['user.*'], description: 'victim endpoint', metadata: { team: 'victims' } });
+      const register = async (ownerId: string, body: object) =>
+        (await seed.api(ownerId).post('/v1/webhooks').send(body).expect(201)).body.id as string;
+      const vEp = await register(victim, {
+        url: receiver.url('/victim'),
+        events: ['user.*'],
+        description: 'victim endpoint',
+        metadata: { team: 'victims' },
+      });
       const vOff = await register(victim, { url: receiver.url('/victim-off'), events: ['user.created'], enabled: false });
       const aEp = await register(attacker, { url: receiver.url('/attacker'), events: ['order.paid'] });
       const { id: vEvt } = await seed.publisher.emit('user.created', { user_id: 'u_1', email: 'victim@example.com' }, { ownerId: victim });
@@ -993,7 +1440,9 @@ describe('hostile input to the management API', () => {
         const skipped = await deliveries.findOne({ where: { endpointId: vOff, status: 'skipped' } });
         return done && skipped && [done.id, skipped.id];
       });
-      const attempt = await waitFor('the attempt row', () => seed.dataSource.getRepository(WebhookDeliveryAttemptEntity).findOne({ where: { deliveryId: vDlv } }));
+      const attempt = await waitFor('the attempt row', () =>
+        seed.dataSource.getRepository(WebhookDeliveryAttemptEntity).findOne({ where: { deliveryId: vDlv } }),
+      );
       f = { victim, attacker, vEp, vOff, aEp, vDlv, vSkip, vEvt, vAtt: attempt.id };
     } finally {
       await seed.close(); // waits for the worker; keeps the database
@@ -1054,7 +1503,13 @@ describe('hostile input to the management API', () => {
 
   it('still serves the victim afterwards, unchanged', async () => {
     const got = await t.api(f.victim).get(`/v1/webhooks/${f.vEp}`).expect(200);
-    expect(got.body).toMatchObject({ id: f.vEp, description: 'victim endpoint', enabled: true, metadata: { team: 'victims' }, events: ['user.*'] });
+    expect(got.body).toMatchObject({
+      id: f.vEp,
+      description: 'victim endpoint',
+      enabled: true,
+      metadata: { team: 'victims' },
+      events: ['user.*'],
+    });
     const list = await t.api(f.attacker).get('/v1/webhooks').expect(200);
     expect(list.body.data.map((e: { id: string }) => e.id)).toEqual([f.aEp]);
   });
@@ -1063,7 +1518,10 @@ describe('hostile input to the management API', () => {
     // Runs after the barrage: it may write, on a throwaway owner.
     const owner = uniqueOwner('scratch');
     const metadata = JSON.parse('{"constructor":"c","prototype":"p","__proto__":"x","toString":"t"}');
-    const res = await send(portOf(t), build({ method: 'POST', path: '/v1/webhooks', auth: bearer('owner', owner), raw: JSON.stringify({ ...VALID_ENDPOINT, metadata }) }));
+    const res = await send(
+      portOf(t),
+      build({ method: 'POST', path: '/v1/webhooks', auth: bearer('owner', owner), raw: JSON.stringify({ ...VALID_ENDPOINT, metadata }) }),
+    );
     if (res.status === 400) return;
     expect(res.status).toBe(201);
     expect(JSON.stringify((res.json as { metadata: unknown }).metadata)).toBe(JSON.stringify(metadata));
@@ -1090,11 +1548,27 @@ describe('rate limiting under a hostile flood', () => {
     // Requests that pass authentication count against the budget, whatever their fate afterwards.
     const counted: { access: 'write' | 'read'; expect: number; req: RawRequest }[] = [];
     for (let i = 0; i < 8; i++) {
-      counted.push({ access: 'write', expect: 400, req: build({ method: 'POST', path: '/v1/webhooks', auth, json: { url: 'javascript:alert(1)', events: ['user.created'] } }) });
-      counted.push({ access: 'write', expect: 404, req: build({ method: 'DELETE', path: `/v1/webhooks/${encodeSegment(`' OR 1=1 --${i}`)}`, auth }) });
-      counted.push({ access: 'write', expect: 404, req: build({ method: 'PATCH', path: `/v1/webhooks/${missing}`, auth, json: { enabled: false } }) });
+      counted.push({
+        access: 'write',
+        expect: 400,
+        req: build({ method: 'POST', path: '/v1/webhooks', auth, json: { url: 'javascript:alert(1)', events: ['user.created'] } }),
+      });
+      counted.push({
+        access: 'write',
+        expect: 404,
+        req: build({ method: 'DELETE', path: `/v1/webhooks/${encodeSegment(`' OR 1=1 --${i}`)}`, auth }),
+      });
+      counted.push({
+        access: 'write',
+        expect: 404,
+        req: build({ method: 'PATCH', path: `/v1/webhooks/${missing}`, auth, json: { enabled: false } }),
+      });
       counted.push({ access: 'read', expect: 400, req: build({ method: 'GET', path: `/v1/webhooks?limit=${-i}`, auth }) });
-      counted.push({ access: 'read', expect: 404, req: build({ method: 'GET', path: `/v1/webhooks/${missing}/deliveries/dlv_x${i}`, auth }) });
+      counted.push({
+        access: 'read',
+        expect: 404,
+        req: build({ method: 'GET', path: `/v1/webhooks/${missing}/deliveries/dlv_x${i}`, auth }),
+      });
       counted.push({ access: 'read', expect: 200, req: build({ method: 'GET', path: '/v1/webhooks/event-types', auth }) });
     }
     // Refused before the rate limiter: never counted, never 429.
@@ -1109,13 +1583,19 @@ describe('rate limiting under a hostile flood', () => {
     const results = await mapLimit(all, 16, async (c) => ({ c, res: await send(port, c.req) }));
 
     const wrong = results.filter(({ c, res }) => res.status >= 500 || (res.status !== c.expect && !(c.counted && res.status === 429)));
-    expect(wrong.map(({ c, res }) => `${c.req.method} ${c.req.path} → ${res.status}, expected ${c.expect}${c.counted ? ' or 429' : ''}`)).toEqual([]);
+    expect(
+      wrong.map(({ c, res }) => `${c.req.method} ${c.req.path} → ${res.status}, expected ${c.expect}${c.counted ? ' or 429' : ''}`),
+    ).toEqual([]);
     for (const access of ['write', 'read'] as const) {
       const answers = results.filter(({ c }) => c.access === access);
       expect([access, answers.filter(({ res }) => res.status !== 429).length]).toEqual([access, limits[access].limit]);
     }
     for (const { res } of results.filter(({ res }) => res.status === 429)) {
-      expect(res.json).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^rate limit of (5 writes|10 reads) per 60000 ms exceeded/) });
+      expect(res.json).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^rate limit of (5 writes|10 reads) per 60000 ms exceeded/),
+      });
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
     }

@@ -40,7 +40,13 @@ describe('local hand-off from emit to the worker in the same process', () => {
   const rows = (t: TestApp, endpointId: string) => t.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId });
 
   async function register(t: TestApp, ownerId: string, path: string): Promise<string> {
-    return (await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201)).body.id;
+    return (
+      await t
+        .api(ownerId)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201)
+    ).body.id;
   }
 
   it('writes the delivery leased to this process and sends it without a Redis job', async () => {
@@ -56,7 +62,9 @@ describe('local hand-off from emit to the worker in the same process', () => {
     expect(inFlight.leaseToken).toEqual(expect.any(String));
     expect(inFlight.leaseUntil).toBeGreaterThan(Date.now());
 
-    const done = await waitFor('the delivery to succeed', async () => (await rows(t, endpointId)).find((row) => row.status === 'succeeded'));
+    const done = await waitFor('the delivery to succeed', async () =>
+      (await rows(t, endpointId)).find((row) => row.status === 'succeeded'),
+    );
     expect(done).toMatchObject({ attemptCount: 1, lastStatusCode: 200, leaseToken: null, leaseUntil: null });
     expect(await jobsEverAdded(t)).toBe(0);
     expect(receiver.at('/local')).toHaveLength(1);
@@ -80,7 +88,11 @@ describe('local hand-off from emit to the worker in the same process', () => {
 
     const second = await startTestApp({ database, webhooks: { ...options, queueName: first.queueName } });
     apps.push(second);
-    const done = await waitFor('the delivery to succeed', async () => (await rows(second, endpointId)).find((row) => row.status === 'succeeded'), 30_000);
+    const done = await waitFor(
+      'the delivery to succeed',
+      async () => (await rows(second, endpointId)).find((row) => row.status === 'succeeded'),
+      30_000,
+    );
     expect(done.attemptCount).toBe(1);
     const requests = receiver.at('/abandoned');
     expect(requests).toHaveLength(2);
@@ -96,13 +108,17 @@ describe('local hand-off from emit to the worker in the same process', () => {
     const endpointId = await register(t, owner, '/overflow');
 
     const events = await t.publisher.emitMany(Array.from({ length: 40 }, (_, n) => ({ type: 'order.paid', data: { n }, ownerId: owner })));
-    await waitFor('all 40 deliveries to succeed', async () => (await rows(t, endpointId)).every((row) => row.status === 'succeeded'), 30_000);
+    await waitFor(
+      'all 40 deliveries to succeed',
+      async () => (await rows(t, endpointId)).every((row) => row.status === 'succeeded'),
+      30_000,
+    );
     const received = receiver.at('/overflow').map((request) => JSON.parse(request.body).id);
     expect(received.sort()).toEqual(events.map((event) => event.id).sort());
     expect(await jobsEverAdded(t)).toBeGreaterThanOrEqual(1);
   });
 
-  it('has the local worker claim what a caller\'s transaction wrote once it commits, without a Redis job', async () => {
+  it("has the local worker claim what a caller's transaction wrote once it commits, without a Redis job", async () => {
     const t = await start();
     const owner = uniqueOwner();
     const endpointId = await register(t, owner, '/in-transaction');
@@ -115,15 +131,22 @@ describe('local hand-off from emit to the worker in the same process', () => {
     expect(await jobsEverAdded(t)).toBe(0);
   });
 
-  it('queues in Redis, at commit, what a caller\'s transaction wrote beyond the local worker\'s room', async () => {
+  it("queues in Redis, at commit, what a caller's transaction wrote beyond the local worker's room", async () => {
     const t = await start({ delivery: { concurrency: 2, timeoutMs: 2_000 } });
     const owner = uniqueOwner();
     const endpointId = await register(t, owner, '/in-transaction-overflow');
 
     const events = await t.dataSource.transaction((manager) =>
-      t.publisher.emitMany(Array.from({ length: 10 }, (_, n) => ({ type: 'order.paid', data: { n }, ownerId: owner })), { manager }),
+      t.publisher.emitMany(
+        Array.from({ length: 10 }, (_, n) => ({ type: 'order.paid', data: { n }, ownerId: owner })),
+        { manager },
+      ),
     );
-    await waitFor('all 10 deliveries to succeed', async () => (await rows(t, endpointId)).every((row) => row.status === 'succeeded'), 30_000);
+    await waitFor(
+      'all 10 deliveries to succeed',
+      async () => (await rows(t, endpointId)).every((row) => row.status === 'succeeded'),
+      30_000,
+    );
     const received = receiver.at('/in-transaction-overflow').map((request) => JSON.parse(request.body).id);
     expect(received.sort()).toEqual(events.map((event) => event.id).sort());
     expect(await jobsEverAdded(t)).toBeGreaterThanOrEqual(1); // room for 4: the rest went through Redis

@@ -67,7 +67,14 @@ describe('maintenance passes across instances', () => {
       const seed = async (count: number, via: TestApp) => {
         const old = Date.now() - 40 * DAY;
         const owner = uniqueOwner();
-        const events = Array.from({ length: count }, () => ({ id: newId('evt', old), ownerId: owner, type: 'user.created', body: '{}', idempotencyKey: null, createdAt: old }));
+        const events = Array.from({ length: count }, () => ({
+          id: newId('evt', old),
+          ownerId: owner,
+          type: 'user.created',
+          body: '{}',
+          idempotencyKey: null,
+          createdAt: old,
+        }));
         const deliveries = events.map((event) => ({
           id: newId('dlv', old),
           eventId: event.id,
@@ -110,7 +117,9 @@ describe('maintenance passes across instances', () => {
 
       const lockKey = `bull:${apps[0].queueName}:retention:lock`;
       const holderToken = await lockHolder(lockKey);
-      const holder = apps.findIndex((app) => (app.app.get(RetentionPurger) as unknown as { lock: { token: string } }).lock.token === holderToken);
+      const holder = apps.findIndex(
+        (app) => (app.app.get(RetentionPurger) as unknown as { lock: { token: string } }).lock.token === holderToken,
+      );
       expect(holder).toBeGreaterThanOrEqual(0);
       await apps[holder].app.close();
       closed.add(apps[holder]);
@@ -156,7 +165,13 @@ describe('maintenance passes across instances', () => {
       expect(elected[1 - leader]).toBe(0);
 
       // An API instance whose Redis is unreachable commits the delivery but cannot queue it, then stops.
-      const deadRedis = { host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null };
+      const deadRedis = {
+        host: '127.0.0.1',
+        port: await freePort(),
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        retryStrategy: () => null,
+      };
       const emitter = await startTestApp({
         database,
         dropDatabase: false,
@@ -167,7 +182,11 @@ describe('maintenance passes across instances', () => {
       const path = `/orphaned-${owner}`;
       let event: { id: string };
       try {
-        await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201);
+        await emitter
+          .api(owner)
+          .post('/v1/webhooks')
+          .send({ url: receiver.url(path), events: ['*'] })
+          .expect(201);
         event = await emitter.publisher.emit('user.created', {}, { ownerId: owner });
       } finally {
         await emitter.close();

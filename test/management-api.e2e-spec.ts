@@ -10,13 +10,21 @@ describe('management API /v1/webhooks', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ webhooks: { security: { allowHttp: false, allowPrivateNetworks: false }, rateLimit: { write: { limit: 1000, windowMs: 60_000 }, read: { limit: 1000, windowMs: 60_000 } } } });
+    t = await startTestApp({
+      webhooks: {
+        security: { allowHttp: false, allowPrivateNetworks: false },
+        rateLimit: { write: { limit: 1000, windowMs: 60_000 }, read: { limit: 1000, windowMs: 60_000 } },
+      },
+    });
   });
 
   afterAll(() => t.close());
 
   const create = (owner: string, body: object = {}) =>
-    t.api(owner).post('/v1/webhooks').send({ url: 'https://hooks.example.com/in', events: ['user.created'], ...body });
+    t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: 'https://hooks.example.com/in', events: ['user.created'], ...body });
 
   describe('POST /v1/webhooks', () => {
     it('creates an endpoint as the seed guide does and returns it with its secret', async () => {
@@ -43,7 +51,12 @@ describe('management API /v1/webhooks', () => {
 
     it('accepts wildcards, metadata and a disabled start', async () => {
       const response = await create(uniqueOwner(), { events: ['*', 'order.*'], metadata: { team: 'billing' }, enabled: false }).expect(201);
-      expect(response.body).toMatchObject({ events: ['*', 'order.*'], metadata: { team: 'billing' }, enabled: false, disabled_reason: 'disabled through the API' });
+      expect(response.body).toMatchObject({
+        events: ['*', 'order.*'],
+        metadata: { team: 'billing' },
+        enabled: false,
+        disabled_reason: 'disabled through the API',
+      });
     });
 
     it.each([
@@ -58,7 +71,10 @@ describe('management API /v1/webhooks', () => {
       ['events must list 1-100 event types', { events: Array.from({ length: 101 }, () => 'user.created') }],
       ['events[0] "user.exploded" is not a known event type', { events: ['user.exploded'] }],
       ['events[0] "billing.*" matches no known event type', { events: ['billing.*'] }],
-      ['events[0] "user.*.x" must be "*", an event type such as "user.created", or a prefix wildcard such as "user.*"', { events: ['user.*.x'] }],
+      [
+        'events[0] "user.*.x" must be "*", an event type such as "user.created", or a prefix wildcard such as "user.*"',
+        { events: ['user.*.x'] },
+      ],
       ['events must not repeat an event type', { events: ['user.created', 'user.created'] }],
       ['description must be at most 1024 characters', { description: 'd'.repeat(1025) }],
       ['metadata.a must be a string', { metadata: { a: 1 } }],
@@ -105,7 +121,11 @@ describe('management API /v1/webhooks', () => {
       const capped = await startTestApp({ webhooks: { maxEndpointsPerOwner: 2 } });
       try {
         const [owner, other] = [uniqueOwner(), uniqueOwner()];
-        const register = (who: string) => capped.api(who).post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/in', events: ['*'] });
+        const register = (who: string) =>
+          capped
+            .api(who)
+            .post('/v1/webhooks')
+            .send({ url: 'http://127.0.0.1:9/in', events: ['*'] });
         await register(owner).expect(201);
         await register(owner).expect(201);
         const refused = await register(owner).expect(409);
@@ -123,7 +143,7 @@ describe('management API /v1/webhooks', () => {
   });
 
   describe('reading', () => {
-    it('lists only the caller\'s endpoints, newest first, without secrets, with cursor pagination', async () => {
+    it("lists only the caller's endpoints, newest first, without secrets, with cursor pagination", async () => {
       const [owner, other] = [uniqueOwner(), uniqueOwner()];
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await create(owner, { description: `n${i}` }).expect(201)).body.id);
@@ -140,20 +160,30 @@ describe('management API /v1/webhooks', () => {
       expect(all.body.data).toHaveLength(5);
     });
 
-    it.each(['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'cursor=nonsense', 'cursor=dlv_01KB0000000000000000000000', 'foo=bar', 'limit=1&limit=2'])(
-      'refuses the query %s with 400',
-      async (query) => {
-        await t.api(uniqueOwner()).get(`/v1/webhooks?${query}`).expect(400);
-      },
-    );
+    it.each([
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'limit=1.5',
+      'cursor=nonsense',
+      'cursor=dlv_01KB0000000000000000000000',
+      'foo=bar',
+      'limit=1&limit=2',
+    ])('refuses the query %s with 400', async (query) => {
+      await t.api(uniqueOwner()).get(`/v1/webhooks?${query}`).expect(400);
+    });
 
-    it('gets one endpoint; another owner\'s id and malformed ids are 404', async () => {
+    it("gets one endpoint; another owner's id and malformed ids are 404", async () => {
       const [owner, other] = [uniqueOwner(), uniqueOwner()];
       const { id } = (await create(owner).expect(201)).body;
       const got = await t.api(owner).get(`/v1/webhooks/${id}`).expect(200);
       expect(got.body).toMatchObject({ id, url: 'https://hooks.example.com/in' });
       expect(got.body).not.toHaveProperty('secret');
-      expect((await t.api(other).get(`/v1/webhooks/${id}`).expect(404)).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'webhook not found' });
+      expect((await t.api(other).get(`/v1/webhooks/${id}`).expect(404)).body).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'webhook not found',
+      });
       await t.api(owner).get('/v1/webhooks/wh_01KB0000000000000000000000').expect(404);
       await t.api(owner).get('/v1/webhooks/not-an-id').expect(404);
       await t.api(owner).get(`/v1/webhooks/${id}'%20OR%201=1`).expect(404);
@@ -176,7 +206,7 @@ describe('management API /v1/webhooks', () => {
   });
 
   describe('PATCH /v1/webhooks/:id', () => {
-    it('updates what it is given, as the guide\'s curl does, and leaves the rest', async () => {
+    it("updates what it is given, as the guide's curl does, and leaves the rest", async () => {
       const owner = uniqueOwner();
       const created = (await create(owner, { description: 'keep me', metadata: { a: 'b' } }).expect(201)).body;
       const updated = await t
@@ -184,7 +214,13 @@ describe('management API /v1/webhooks', () => {
         .patch(`/v1/webhooks/${created.id}`)
         .send({ events: ['user.created', 'user.updated', 'user.deleted'] })
         .expect(200);
-      expect(updated.body).toMatchObject({ id: created.id, events: ['user.created', 'user.updated', 'user.deleted'], description: 'keep me', metadata: { a: 'b' }, url: created.url });
+      expect(updated.body).toMatchObject({
+        id: created.id,
+        events: ['user.created', 'user.updated', 'user.deleted'],
+        description: 'keep me',
+        metadata: { a: 'b' },
+        url: created.url,
+      });
       expect(updated.body).not.toHaveProperty('secret');
       const again = await t.api(owner).get(`/v1/webhooks/${created.id}`).expect(200);
       expect(again.body.events).toEqual(['user.created', 'user.updated', 'user.deleted']);
@@ -198,19 +234,25 @@ describe('management API /v1/webhooks', () => {
     it('validates like create, refuses empty patches, and is 404 for other owners', async () => {
       const [owner, other] = [uniqueOwner(), uniqueOwner()];
       const { id } = (await create(owner).expect(201)).body;
-      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ url: 'ftp://x' }).expect(400)).body.message).toEqual(['url must use https']);
-      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ events: [] }).expect(400)).body.message).toEqual(['events must list 1-100 event types']);
+      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ url: 'ftp://x' }).expect(400)).body.message).toEqual([
+        'url must use https',
+      ]);
+      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ events: [] }).expect(400)).body.message).toEqual([
+        'events must list 1-100 event types',
+      ]);
       expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({}).expect(400)).body.message).toEqual([
         'body must set at least one of url, events, description, enabled, metadata',
       ]);
-      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ secret: 'x' }).expect(400)).body.message).toContain('property secret should not exist');
+      expect((await t.api(owner).patch(`/v1/webhooks/${id}`).send({ secret: 'x' }).expect(400)).body.message).toContain(
+        'property secret should not exist',
+      );
       await t.api(other).patch(`/v1/webhooks/${id}`).send({ description: 'mine now' }).expect(404);
       expect((await t.api(owner).get(`/v1/webhooks/${id}`).expect(200)).body.description).toBeNull();
     });
   });
 
   describe('DELETE /v1/webhooks/:id', () => {
-    it('deletes the owner\'s endpoint with 204; other owners get 404 and nothing is deleted', async () => {
+    it("deletes the owner's endpoint with 204; other owners get 404 and nothing is deleted", async () => {
       const [owner, other] = [uniqueOwner(), uniqueOwner()];
       const { id } = (await create(owner).expect(201)).body;
       await t.api(other).delete(`/v1/webhooks/${id}`).expect(404);
@@ -253,7 +295,10 @@ describe('management API /v1/webhooks', () => {
       await reader.get('/v1/webhooks').expect(200);
       await reader.get(`/v1/webhooks/${id}`).expect(200);
       await reader.get(`/v1/webhooks/${id}/deliveries`).expect(200);
-      const denied = await reader.post('/v1/webhooks').send({ url: 'https://a.example.com', events: ['user.created'] }).expect(403);
+      const denied = await reader
+        .post('/v1/webhooks')
+        .send({ url: 'https://a.example.com', events: ['user.created'] })
+        .expect(403);
       expect(denied.body.message).toBe('this route needs the "webhooks:write" permission');
       await reader.patch(`/v1/webhooks/${id}`).send({ description: 'x' }).expect(403);
       await reader.delete(`/v1/webhooks/${id}`).expect(403);

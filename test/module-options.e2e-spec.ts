@@ -93,7 +93,11 @@ describe('WebhooksModule options', () => {
     ['eventTypes', { eventTypes: ['user.created', 'user.created'] }, 'eventTypes[1]: "user.created" is listed twice'],
     ['eventTypes name', { eventTypes: ['user.*'] }, 'eventTypes[0] must be a dot-separated name'],
     ['retry.schedule', { retry: { schedule: [1000, -1] } }, 'option "retry.schedule[1]" must be an integer from 0 to'],
-    ['delivery.timeoutMs', { delivery: { timeoutMs: '15s' } }, 'option "delivery.timeoutMs" must be an integer from 10 to 300000, got "15s"'],
+    [
+      'delivery.timeoutMs',
+      { delivery: { timeoutMs: '15s' } },
+      'option "delivery.timeoutMs" must be an integer from 10 to 300000, got "15s"',
+    ],
     ['delivery.concurrency', { delivery: { concurrency: 0 } }, 'option "delivery.concurrency" must be an integer from 1 to 10000, got 0'],
     ['security.allowHttp', { security: { allowHttp: 'true' } }, 'option "security.allowHttp" must be true or false, got "true"'],
     ['security.encryptionKey', { security: { encryptionKey: 'short' } }, 'option "security.encryptionKey" must be 32 random bytes'],
@@ -104,12 +108,14 @@ describe('WebhooksModule options', () => {
     expect(() => WebhooksModule.forRoot({ authenticate: bearerAuthentication, ...options })).toThrow(message);
   });
 
-  it('validates what forRootAsync\'s factory returns before anything uses it', async () => {
+  it("validates what forRootAsync's factory returns before anything uses it", async () => {
     const module = WebhooksModule.forRootAsync({ useFactory: async () => ({ eventTypes: ['x.y'] }) });
     await expect(resolveAsyncOptions(module)).rejects.toThrow('option "authenticate" is required');
     const workerOnly = WebhooksModule.forRootAsync({ controllers: false, useFactory: () => ({ delivery: { timeoutMs: -1 } }) });
     await expect(resolveAsyncOptions(workerOnly)).rejects.toThrow('option "delivery.timeoutMs" must be an integer');
-    expect(() => WebhooksModule.forRootAsync({ path: 'bad path', useFactory: () => ({}) } as any)).toThrow('option "path" must be a plain route prefix');
+    expect(() => WebhooksModule.forRootAsync({ path: 'bad path', useFactory: () => ({}) } as any)).toThrow(
+      'option "path" must be a plain route prefix',
+    );
   });
 
   it('boots a worker-only instance without authenticate and mounts no routes', async () => {
@@ -166,7 +172,10 @@ describe('WebhooksModule options', () => {
       const owner = uniqueOwner();
       await request(app.getHttpServer()).get('/api/hooks').set('Authorization', `Bearer owner:${owner}`).expect(200);
       await request(app.getHttpServer()).get('/v1/webhooks').set('Authorization', `Bearer owner:${owner}`).expect(404);
-      const types = await request(app.getHttpServer()).get('/api/hooks/event-types').set('Authorization', `Bearer owner:${owner}`).expect(200);
+      const types = await request(app.getHttpServer())
+        .get('/api/hooks/event-types')
+        .set('Authorization', `Bearer owner:${owner}`)
+        .expect(200);
       expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid', ...OPERATIONAL_EVENT_TYPES.map((t) => t.name)]);
     } finally {
       await app.close();
@@ -203,7 +212,11 @@ describe('WebhooksModule options', () => {
       const queueName = testWebhookOptions().queueName!;
       queueNames.push(queueName);
       @Module({
-        imports: [TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }), BullModule.forRoot({ redis: REDIS_URL }), webhooks(queueName)],
+        imports: [
+          TypeOrmModule.forRoot({ ...database.options, autoLoadEntities: true }),
+          BullModule.forRoot({ redis: REDIS_URL }),
+          webhooks(queueName),
+        ],
         providers: extra.providers ?? [],
       })
       class HostModule {}
@@ -212,9 +225,14 @@ describe('WebhooksModule options', () => {
       return app;
     };
     try {
-      const byClass = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, useClass: WebhooksConfig }), { providers: [Inspector] });
+      const byClass = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, useClass: WebhooksConfig }), {
+        providers: [Inspector],
+      });
       const owner = uniqueOwner();
-      const types = await request(byClass.getHttpServer()).get('/v1/webhooks/event-types').set('Authorization', `Bearer owner:${owner}`).expect(200);
+      const types = await request(byClass.getHttpServer())
+        .get('/v1/webhooks/event-types')
+        .set('Authorization', `Bearer owner:${owner}`)
+        .expect(200);
       expect(types.body.data.map((t: any) => t.name)).toEqual(['invoice.paid', ...OPERATIONAL_EVENT_TYPES.map((t) => t.name)]);
       const inspector = byClass.get(Inspector);
       expect(inspector.options.eventTypes).toEqual(['invoice.paid']);
@@ -223,7 +241,9 @@ describe('WebhooksModule options', () => {
       expect(inspector.redis.key('x')).toBe(`bull:${queueNames[0]}:x`);
       await byClass.close();
 
-      const existing = await boot((queueName) => WebhooksModule.forRootAsync({ queueName, processor: false, imports: [ConfigModule], useExisting: WebhooksConfig }));
+      const existing = await boot((queueName) =>
+        WebhooksModule.forRootAsync({ queueName, processor: false, imports: [ConfigModule], useExisting: WebhooksConfig }),
+      );
       await request(existing.getHttpServer()).get('/v1/webhooks').set('Authorization', `Bearer owner:${owner}`).expect(200);
       await existing.close();
 
@@ -260,14 +280,17 @@ describe('WebhooksModule options', () => {
         'unknown option "eventTypes[0].descripton": did you mean eventTypes[0].description?',
         { eventTypes: [{ name: 'a.b', descripton: 'x' }] },
       ],
-      ['unknown option "workers": valid ones are path, controllers, processor, dataSourceName, queueName, isGlobal, authenticate,', { workers: 4 }],
+      [
+        'unknown option "workers": valid ones are path, controllers, processor, dataSourceName, queueName, isGlobal, authenticate,',
+        { workers: 4 },
+      ],
     ])('fails the boot on a misspelt key, naming it and the nearest valid one: %s', (message, options) => {
       const boot = () => WebhooksModule.forRoot({ authenticate: bearerAuthentication, ...options });
       expect(boot).toThrow(WebhooksOptionsError);
       expect(boot).toThrow(`WebhooksModule: ${message}`);
     });
 
-    it('checks forRootAsync\'s own keys', () => {
+    it("checks forRootAsync's own keys", () => {
       expect(() => WebhooksModule.forRootAsync({ injects: [], useFactory: () => ({}) } as any)).toThrow(
         'unknown option "injects" of WebhooksModule.forRootAsync: did you mean inject?',
       );
@@ -293,7 +316,7 @@ describe('WebhooksModule options', () => {
         'option "processor" decides the module\'s shape, so useFactory cannot return it: pass it to forRootAsync beside useFactory',
         { processor: false },
       ],
-    ])('checks what forRootAsync\'s useFactory returns: %s', async (message, returned) => {
+    ])("checks what forRootAsync's useFactory returns: %s", async (message, returned) => {
       await expect(resolveAsyncOptions(WebhooksModule.forRootAsync({ useFactory: () => returned }))).rejects.toThrow(message);
     });
 
@@ -307,7 +330,7 @@ describe('WebhooksModule options', () => {
   });
 
   describe('what the host app must register', () => {
-    it('fails the boot without a TypeORM data source, saying what to add, before Nest\'s own resolution error', async () => {
+    it("fails the boot without a TypeORM data source, saying what to add, before Nest's own resolution error", async () => {
       const failure = await bootFailure(WebhooksModule.forRoot(testWebhookOptions()), false);
       expect(failure).toBeInstanceOf(WebhooksSetupError);
       expect(failure.message).toBe(

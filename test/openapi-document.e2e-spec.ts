@@ -44,7 +44,10 @@ describe('the OpenAPI document', () => {
   it('describes every route of the controller: an operation id, a summary, bearer security, typed answers and the errors', () => {
     const controllers = lib.WebhooksModule.forRoot({ authenticate: () => null }).controllers!;
     // The other controller serves the customer portal's page and assets, excluded from the document.
-    const controller = controllers.find((c) => !Reflect.getMetadata('swagger/apiExcludeController', c)) as { prototype: object; name: string };
+    const controller = controllers.find((c) => !Reflect.getMetadata('swagger/apiExcludeController', c)) as {
+      prototype: object;
+      name: string;
+    };
     expect(controllers).toHaveLength(2);
     const prefix = Reflect.getMetadata(PATH_METADATA, controller);
     const routes = Object.getOwnPropertyNames(controller.prototype)

@@ -27,7 +27,11 @@ describe('operational webhooks', () => {
   });
 
   async function register(ownerId: string, path: string, events: string[]) {
-    const response = await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events }).expect(201);
+    const response = await t
+      .api(ownerId)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url(path), events })
+      .expect(201);
     return response.body as { id: string; secret: string };
   }
 
@@ -125,7 +129,11 @@ describe('operational webhooks', () => {
     expect(catalog.find((entry) => entry.name === 'webhook.delivery.exhausted')!.schema).toMatchObject({ type: 'object' });
 
     await register(owner, '/ops/a', ['webhook.endpoint.disabled', 'webhook.endpoint.*']);
-    const refused = await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/ops/b'), events: ['webhook.endpoint.deleted'] }).expect(400);
+    const refused = await t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url('/ops/b'), events: ['webhook.endpoint.deleted'] })
+      .expect(400);
     expect(JSON.stringify(refused.body)).toContain('is not a known event type');
   });
 

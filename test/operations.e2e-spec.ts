@@ -22,9 +22,16 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
   });
 
   const register = async (owner: string, path: string) =>
-    (await t.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['user.*'] }).expect(201)).body as { id: string; secret: string };
+    (
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['user.*'] })
+        .expect(201)
+    ).body as { id: string; secret: string };
 
-  const deliveries = async (owner: string, id: string, query = '') => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries${query}`).expect(200)).body.data as any[];
+  const deliveries = async (owner: string, id: string, query = '') =>
+    (await t.api(owner).get(`/v1/webhooks/${id}/deliveries${query}`).expect(200)).body.data as any[];
 
   it('sends a signed webhook.test event to that endpoint only', async () => {
     const owner = uniqueOwner();
@@ -83,7 +90,12 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     const recovered = await t.api(owner).post(`/v1/webhooks/${id}/recover`).send({ since }).expect(202);
     expect(recovered.body).toEqual({ recovering: 3 });
     await waitFor('three replayed deliveries', () => receiver.at('/recover-me').length === 3);
-    expect(receiver.at('/recover-me').map((r) => JSON.parse(r.body).data.i).sort()).toEqual([0, 1, 2]);
+    expect(
+      receiver
+        .at('/recover-me')
+        .map((r) => JSON.parse(r.body).data.i)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     await waitFor('all succeeded', async () => (await deliveries(owner, id, '?status=succeeded')).length === 3);
     expect((await deliveries(owner, id)).map((d) => [d.status, d.attempt_count])).toEqual(Array(3).fill(['succeeded', 1]));
     expect(receiver.at('/recover-me')).toHaveLength(3);
@@ -197,7 +209,9 @@ describe('operating endpoints: test, retry, recover, rotate, delete', () => {
     // The first attempt went to this process's worker without a job; its retry is queued once it is recorded.
     await waitFor('the retry to be queued', async () => (await jobsAdded()) > jobsBefore);
     await t.api(owner).delete(`/v1/webhooks/${id}`).expect(204);
-    const rows = await t.dataSource.getRepository(WebhookDeliveryEntity).find({ select: { status: true, lastError: true }, where: { endpointId: id } });
+    const rows = await t.dataSource
+      .getRepository(WebhookDeliveryEntity)
+      .find({ select: { status: true, lastError: true }, where: { endpointId: id } });
     expect(rows).toEqual([{ status: 'cancelled', lastError: 'endpoint deleted' }]);
     await waitFor('the queue to run dry', async () => {
       const counts = await queue.getJobCounts();

@@ -31,7 +31,13 @@ describe('WebhookPublisher', () => {
   });
 
   const register = async (ownerId: string, path: string, events = ['*']) =>
-    (await t.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events }).expect(201)).body as { id: string };
+    (
+      await t
+        .api(ownerId)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events })
+        .expect(201)
+    ).body as { id: string };
 
   /** The statuses of the owner's deliveries, once every one of them is final (nothing left to send). */
   const settled = (ownerId: string) =>
@@ -87,8 +93,22 @@ describe('WebhookPublisher', () => {
     ['a Uint8Array', () => ['user.created', { bytes: new Uint8Array(4) }], InvalidPayloadError, 'data.bytes is a Uint8Array'],
     ['an undefined property', () => ['user.created', { user: { phone: undefined } }], InvalidPayloadError, 'data.user.phone is undefined'],
     ['an undefined array element', () => ['user.created', { tags: ['a', undefined] }], InvalidPayloadError, 'data.tags[1] is undefined'],
-    ['a cycle', () => { const d: any = {}; d.d = d; return ['user.created', d]; }, InvalidPayloadError, 'circular'],
-    ['an oversized payload', () => ['user.created', { blob: 'x'.repeat(5_000) }], PayloadTooLargeError, 'the limit is 2048 (maxPayloadBytes)'],
+    [
+      'a cycle',
+      () => {
+        const d: any = {};
+        d.d = d;
+        return ['user.created', d];
+      },
+      InvalidPayloadError,
+      'circular',
+    ],
+    [
+      'an oversized payload',
+      () => ['user.created', { blob: 'x'.repeat(5_000) }],
+      PayloadTooLargeError,
+      'the limit is 2048 (maxPayloadBytes)',
+    ],
   ] as const)('refuses %s with a typed error and writes nothing', async (_, args, type, message) => {
     const owner = uniqueOwner();
     await register(owner, '/never');
@@ -170,13 +190,19 @@ describe('WebhookPublisher', () => {
     it('stores one event each when emitted in one emitMany', async () => {
       const pairs = pair();
       const emitted = await t.publisher.emitMany(pairs.map((options) => ({ type: 'user.created', data: {}, ...options })));
-      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+      await expectTwoEvents(
+        pairs,
+        emitted.map((e) => e.id),
+      );
     });
 
     it('stores one event each when emitted concurrently', async () => {
       const pairs = pair();
       const emitted = await Promise.all(pairs.map((options) => t.publisher.emit('user.created', {}, options)));
-      await expectTwoEvents(pairs, emitted.map((e) => e.id));
+      await expectTwoEvents(
+        pairs,
+        emitted.map((e) => e.id),
+      );
     });
   });
 
@@ -186,7 +212,9 @@ describe('WebhookPublisher', () => {
     const first = await t.publisher.emit('user.created', { n: 1 }, { ownerId: owner, idempotencyKey: 'signup-1' });
     const again = await t.publisher.emit('user.created', { n: 2 }, { ownerId: owner, idempotencyKey: 'signup-1' });
     expect(again.id).toBe(first.id);
-    const racing = await Promise.all(Array.from({ length: 5 }, () => t.publisher.emit('user.updated', {}, { ownerId: owner, idempotencyKey: 'race' })));
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => t.publisher.emit('user.updated', {}, { ownerId: owner, idempotencyKey: 'race' })),
+    );
     expect(new Set(racing.map((e) => e.id)).size).toBe(1);
     const theirs = await t.publisher.emit('user.created', {}, { ownerId: other, idempotencyKey: 'signup-1' });
     expect(theirs.id).not.toBe(first.id);
@@ -218,7 +246,7 @@ describe('WebhookPublisher', () => {
     expect(await t.publisher.emitMany([])).toEqual([]);
   });
 
-  describe('in the caller\'s transaction', () => {
+  describe("in the caller's transaction", () => {
     it('delivers after commit', async () => {
       const owner = uniqueOwner();
       await register(owner, '/tx-commit');
@@ -289,7 +317,17 @@ describe('WebhookPublisher', () => {
 
   it('wraps database failures in EmitFailedError', async () => {
     const error = await t.publisher
-      .emit('user.created', {}, { manager: { connection: t.dataSource, queryRunner: undefined, query: () => Promise.reject(new Error('connection refused')) } as any })
+      .emit(
+        'user.created',
+        {},
+        {
+          manager: {
+            connection: t.dataSource,
+            queryRunner: undefined,
+            query: () => Promise.reject(new Error('connection refused')),
+          } as any,
+        },
+      )
       .catch((e) => e);
     expect(error).toBeInstanceOf(EmitFailedError);
     expect(error.message).toBe('Webhook event was not stored: connection refused');

@@ -46,7 +46,11 @@ describe('Redis outages', () => {
   }
 
   async function register(app: TestApp, ownerId: string, path: string): Promise<void> {
-    await app.api(ownerId).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201);
+    await app
+      .api(ownerId)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url(path), events: ['*'] })
+      .expect(201);
   }
 
   function eventIdsAt(path: string): Set<string> {
@@ -233,9 +237,9 @@ describe('Redis outages', () => {
       const first = timedEmit(api, owner).finally(() => {
         firstSettled = true;
       });
-      await waitFor('the first emit\'s delivery row', async () => (await deliveries.countBy({ status: 'pending' })) === 1);
+      await waitFor("the first emit's delivery row", async () => (await deliveries.countBy({ status: 'pending' })) === 1);
       const second = timedEmit(api, owner);
-      await waitFor('the second emit\'s delivery row', async () => (await deliveries.countBy({ status: 'pending' })) === 2);
+      await waitFor("the second emit's delivery row", async () => (await deliveries.countBy({ status: 'pending' })) === 2);
       // The second emit was written while the first still waited for Redis: its write did not queue
       // behind the first one's hand-over, so neither waits for Redis longer than the bound.
       expect(firstSettled).toBe(false);
@@ -248,7 +252,7 @@ describe('Redis outages', () => {
       expect([...eventIdsAt('/paused')].sort()).toEqual(emits.map((e) => e.id).sort());
     });
 
-    it('keeps each emit through a caller\'s EntityManager within the bound while Redis does not answer', async () => {
+    it("keeps each emit through a caller's EntityManager within the bound while Redis does not answer", async () => {
       const { redis, api, owner } = await pairWithEndpoint('/paused-manager');
 
       // Outside a transaction, the emit waits for its own hand-over; three in a row must not wait for

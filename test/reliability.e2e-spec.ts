@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { DataSource, In } from 'typeorm';
-import { RetentionPurger, WEBHOOK_ENTITIES, WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, WebhookEventEntity, type WebhooksHooks } from '../lib/index.js';
+import {
+  RetentionPurger,
+  WEBHOOK_ENTITIES,
+  WebhookDeliveryAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEndpointEntity,
+  WebhookEventEntity,
+  type WebhooksHooks,
+} from '../lib/index.js';
 import { startTestApp, uniqueOwner, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { TestReceiver } from './support/test-receiver.js';
@@ -19,7 +27,13 @@ describe('reliability', () => {
   afterAll(() => receiver.close());
 
   const register = async (t: TestApp, owner: string, path: string) =>
-    (await t.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201)).body as { id: string; secret: string };
+    (
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201)
+    ).body as { id: string; secret: string };
 
   describe('failing endpoints and hooks', () => {
     const calls: Array<[string, any]> = [];
@@ -32,7 +46,12 @@ describe('reliability', () => {
 
     beforeAll(async () => {
       t = await startTestApp({
-        webhooks: { hooks, retry: { schedule: [100, 100] }, delivery: { circuitBreaker: { failuresToOpen: 3 } }, disable: { afterFailingForMs: 400, minFailures: 4 } },
+        webhooks: {
+          hooks,
+          retry: { schedule: [100, 100] },
+          delivery: { circuitBreaker: { failuresToOpen: 3 } },
+          disable: { afterFailingForMs: 400, minFailures: 4 },
+        },
       });
     });
 
@@ -45,16 +64,24 @@ describe('reliability', () => {
       // three failures in a row open the circuit for a second; the next attempt after that
       // comes more than 400 ms into the failing streak
       for (let n = 0; n < 3; n++) await t.publisher.emit('user.created', { n }, { ownerId: owner });
-      const endpoint = await waitFor('the endpoint to be disabled', async () => {
-        const body = (await t.api(owner).get(`/v1/webhooks/${id}`).expect(200)).body;
-        return body.enabled === false && body;
-      }, 10_000);
+      const endpoint = await waitFor(
+        'the endpoint to be disabled',
+        async () => {
+          const body = (await t.api(owner).get(`/v1/webhooks/${id}`).expect(200)).body;
+          return body.enabled === false && body;
+        },
+        10_000,
+      );
       expect(endpoint.disabled_reason).toMatch(/^failing since \d{4}-.*Z \(\d+ failed attempts\)$/);
       const attempts = receiver.at('/always-down');
       expect(attempts.length).toBeGreaterThanOrEqual(4);
       expect(attempts[attempts.length - 1].at - attempts[0].at).toBeGreaterThanOrEqual(400);
       await waitFor('the hook', () => calls.some(([name, e]) => name === 'disabled' && e.endpointId === id));
-      expect(calls.find(([name, e]) => name === 'disabled' && e.endpointId === id)![1]).toEqual({ endpointId: id, ownerId: owner, reason: endpoint.disabled_reason });
+      expect(calls.find(([name, e]) => name === 'disabled' && e.endpointId === id)![1]).toEqual({
+        endpointId: id,
+        ownerId: owner,
+        reason: endpoint.disabled_reason,
+      });
 
       await t.publisher.emit('user.updated', {}, { ownerId: owner });
       const rows = (await t.api(owner).get(`/v1/webhooks/${id}/deliveries`).expect(200)).body.data;
@@ -154,7 +181,9 @@ describe('reliability', () => {
       await register(t, owner, '/retained');
       const { id: pendingEndpoint } = await register(t, owner, '/retained-down');
       receiver.on('/retained-down', { status: 500 });
-      const emitted = await t.publisher.emitMany(Array.from({ length: 20 }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })));
+      const emitted = await t.publisher.emitMany(
+        Array.from({ length: 20 }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })),
+      );
       const deliveries = t.dataSource.getRepository(WebhookDeliveryEntity);
       await waitFor('20 successes', async () => (await deliveries.countBy({ status: 'succeeded' })) === 20);
       const purger = t.app.get(RetentionPurger);

@@ -59,7 +59,11 @@ describe('re-queueing without the stale sweep', () => {
         failedOnce.add(key);
         return { status: 500 };
       });
-      await t.api(owner).post('/v1/webhooks').send({ url: receiver.url(path), events: ['*'] }).expect(201);
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(path), events: ['*'] })
+        .expect(201);
     }
     const ids = (await t.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })))).map((e) => e.id);
 
@@ -94,7 +98,11 @@ describe('re-queueing without the stale sweep', () => {
     });
     const owner = uniqueOwner();
     receiver.on('/hand-back', (_request, index) => (index === 0 ? { hang: true } : { status: 200 }));
-    await api.api(owner).post('/v1/webhooks').send({ url: receiver.url('/hand-back'), events: ['*'] }).expect(201);
+    await api
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url('/hand-back'), events: ['*'] })
+      .expect(201);
     const ids = (await api.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })))).map((e) => e.id);
     const deliveries = api.dataSource.getRepository(WebhookDeliveryEntity);
     const leased = () =>

@@ -28,8 +28,16 @@ describe('graceful shutdown', () => {
       const waiting = `/handed-back-${owner}`;
       receiver.on(slow, { status: 200, delayMs: 800 });
       const api = first.api(owner);
-      await api.post('/v1/webhooks').send({ url: receiver.url(slow), events: ['order.paid'] }).expect(201);
-      const { id: endpointId } = (await api.post('/v1/webhooks').send({ url: receiver.url(waiting), events: ['user.created'] }).expect(201)).body;
+      await api
+        .post('/v1/webhooks')
+        .send({ url: receiver.url(slow), events: ['order.paid'] })
+        .expect(201);
+      const { id: endpointId } = (
+        await api
+          .post('/v1/webhooks')
+          .send({ url: receiver.url(waiting), events: ['user.created'] })
+          .expect(201)
+      ).body;
 
       await first.publisher.emit('order.paid', {}, { ownerId: owner });
       await waitFor('the slow request to be in flight', () => receiver.at(slow).length === 1);
@@ -48,10 +56,17 @@ describe('graceful shutdown', () => {
       second = await startTestApp({ database, webhooks });
       const handedBack = await second.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId });
       for (const row of handedBack) expect(row).toMatchObject({ status: 'pending', attemptCount: 0, leaseToken: null, leaseUntil: null });
-      expect((await second.dataSource.getRepository(WebhookDeliveryEntity).findOneByOrFail({ eventType: 'order.paid' })).status).toBe('succeeded');
+      expect((await second.dataSource.getRepository(WebhookDeliveryEntity).findOneByOrFail({ eventType: 'order.paid' })).status).toBe(
+        'succeeded',
+      );
 
       await waitFor('the handed-back deliveries at the receiver', () => receiver.at(waiting).length === 2);
-      expect(receiver.at(waiting).map((request) => JSON.parse(request.body).id).sort()).toEqual(events.map((event) => event.id).sort());
+      expect(
+        receiver
+          .at(waiting)
+          .map((request) => JSON.parse(request.body).id)
+          .sort(),
+      ).toEqual(events.map((event) => event.id).sort());
       await waitFor('both deliveries recorded as succeeded', async () => {
         const rows = await second!.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId });
         return rows.every((row) => row.status === 'succeeded' && row.attemptCount === 1);

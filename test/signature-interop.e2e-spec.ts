@@ -9,7 +9,9 @@ import { waitFor } from './support/wait-for.js';
 /** Runs the seed guide's Python `verify_signature`, unchanged, on one captured delivery. */
 function pythonVerifies(payload: string, signature: string, secret: string): string {
   const script = join(process.cwd(), 'test', 'fixtures', 'verify_signature.py');
-  return execFileSync('python3', [script], { input: JSON.stringify({ payload, signature, secret }) }).toString().trim();
+  return execFileSync('python3', [script], { input: JSON.stringify({ payload, signature, secret }) })
+    .toString()
+    .trim();
 }
 
 describe('signature interoperability with receivers written elsewhere', () => {
@@ -22,8 +24,18 @@ describe('signature interoperability with receivers written elsewhere', () => {
     receiver = await TestReceiver.start();
     t = await startTestApp();
     const owner = uniqueOwner();
-    secret = (await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/interop'), events: ['user.created'] }).expect(201)).body.secret;
-    await t.publisher.emit('user.created', { user_id: 'usr_456def', email: 'user@example.com', name: 'Zoë 🚀 "quoted" \\ back\nslash' }, { ownerId: owner });
+    secret = (
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/interop'), events: ['user.created'] })
+        .expect(201)
+    ).body.secret;
+    await t.publisher.emit(
+      'user.created',
+      { user_id: 'usr_456def', email: 'user@example.com', name: 'Zoë 🚀 "quoted" \\ back\nslash' },
+      { ownerId: owner },
+    );
     [delivery] = await waitFor('the delivery', () => receiver.at('/interop').length === 1 && receiver.at('/interop'));
   });
 
@@ -32,7 +44,7 @@ describe('signature interoperability with receivers written elsewhere', () => {
     await receiver.close();
   });
 
-  it('passes the guide\'s Python verify_signature, and fails it when tampered or keyed wrong', () => {
+  it("passes the guide's Python verify_signature, and fails it when tampered or keyed wrong", () => {
     const signature = delivery.headers['x-webhook-signature'] as string;
     expect(pythonVerifies(delivery.body, signature, secret)).toBe('valid');
     expect(pythonVerifies(delivery.body.replace('usr_456def', 'usr_evil'), signature, secret)).toBe('invalid');
@@ -41,11 +53,21 @@ describe('signature interoperability with receivers written elsewhere', () => {
 
   it('passes the standardwebhooks and svix verifiers', () => {
     const h = delivery.headers as Record<string, string>;
-    const headers = { 'webhook-id': h['webhook-id'], 'webhook-timestamp': h['webhook-timestamp'], 'webhook-signature': h['webhook-signature'] };
+    const headers = {
+      'webhook-id': h['webhook-id'],
+      'webhook-timestamp': h['webhook-timestamp'],
+      'webhook-signature': h['webhook-signature'],
+    };
     const expected = JSON.parse(delivery.body);
     expect(expected.data.name).toBe('Zoë 🚀 "quoted" \\ back\nslash');
     expect(new Webhook(secret).verify(delivery.body, headers)).toEqual(expected);
-    expect(new SvixWebhook(secret).verify(delivery.body, { 'svix-id': h['webhook-id'], 'svix-timestamp': h['webhook-timestamp'], 'svix-signature': h['webhook-signature'] })).toEqual(expected);
+    expect(
+      new SvixWebhook(secret).verify(delivery.body, {
+        'svix-id': h['webhook-id'],
+        'svix-timestamp': h['webhook-timestamp'],
+        'svix-signature': h['webhook-signature'],
+      }),
+    ).toEqual(expected);
     const stale = { ...headers, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 3_600) };
     expect(() => new Webhook(secret).verify(delivery.body, stale)).toThrow();
   });

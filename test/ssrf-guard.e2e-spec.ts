@@ -64,10 +64,16 @@ describe('SSRF guard at send time', () => {
     const owner = uniqueOwner();
     const path = `/${owner}`;
     const registered = viaDatabase ? 'https://placeholder.example/hook' : url.replace('{receiver}', `${receiver.port}${path}`);
-    const { body } = await t.api(owner).post('/v1/webhooks').send({ url: registered, events: ['*'] }).expect(201);
+    const { body } = await t
+      .api(owner)
+      .post('/v1/webhooks')
+      .send({ url: registered, events: ['*'] })
+      .expect(201);
     if (viaDatabase) {
       // As if it had been registered while private networks were allowed.
-      await t.dataSource.getRepository(WebhookEndpointEntity).update({ id: body.id }, { url: url.replace('{receiver}', `${receiver.port}${path}`) });
+      await t.dataSource
+        .getRepository(WebhookEndpointEntity)
+        .update({ id: body.id }, { url: url.replace('{receiver}', `${receiver.port}${path}`) });
     }
     await t.publisher.emit('user.created', {}, { ownerId: owner });
     const [delivery] = await waitFor('the failed delivery', async () => {
@@ -141,8 +147,23 @@ describe('SSRF guard at send time', () => {
   });
 
   it('refuses every private literal at registration with a 400', async () => {
-    for (const host of ['127.0.0.1', '127.1', '2130706433', '0x7f000001', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '10.1.1.1', '100.64.0.1', 'localhost']) {
-      const response = await t.api(uniqueOwner()).post('/v1/webhooks').send({ url: `http://${host}/hook`, events: ['*'] });
+    for (const host of [
+      '127.0.0.1',
+      '127.1',
+      '2130706433',
+      '0x7f000001',
+      '0.0.0.0',
+      '[::1]',
+      '[::ffff:127.0.0.1]',
+      '169.254.169.254',
+      '10.1.1.1',
+      '100.64.0.1',
+      'localhost',
+    ]) {
+      const response = await t
+        .api(uniqueOwner())
+        .post('/v1/webhooks')
+        .send({ url: `http://${host}/hook`, events: ['*'] });
       expect([host, response.status, response.body.message]).toEqual([host, 400, [PRIVATE_REFUSED]]);
     }
   });

@@ -39,7 +39,12 @@ export async function measureDeliveryThroughput(
     const jobCounter = `bull:${stack.queueName}:id`;
     const jobsBefore = Number((await redis().get(jobCounter)) ?? 0);
     const cpuBefore = cpuSnapshot();
-    const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    const burst = await stack.emitter.request<EmitRun>('burst', {
+      ownerId: OWNER,
+      events,
+      batch: config.emitBatch,
+      bodyBytes: config.bodyBytes,
+    });
     const acked = await acks;
     const cpuMicrosPerDelivery = cpuPerUnit(cpuBefore, cpuSnapshot(), acked.unique);
     const redisJobs = Number((await redis().get(jobCounter)) ?? 0) - jobsBefore;

@@ -32,7 +32,13 @@ export const fanOutScenario: Scenario = async (context) => {
       id: 'P4',
       title: 'fan-out',
       figures: [
-        { id: 'P4', label: `1 event → ${endpoints} endpoints, all acked (median of ${repeats})`, value: seconds, unit: 's', target: { op: '<=', value: 2 } },
+        {
+          id: 'P4',
+          label: `1 event → ${endpoints} endpoints, all acked (median of ${repeats})`,
+          value: seconds,
+          unit: 's',
+          target: { op: '<=', value: 2 },
+        },
         rateFigure({ id: 'P4', label: '  same, as a delivery rate', value: perSecond(endpoints, 0, seconds * 1_000) }),
       ],
       details: { endpoints, repeats, runs },

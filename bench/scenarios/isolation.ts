@@ -30,7 +30,13 @@ export const isolationScenario: Scenario = async (context) => {
     figures: [
       rateFigure({ id: 'P5', label: '  healthy endpoints, all 20 healthy (A)', value: a.healthyRate }),
       rateFigure({ id: 'P5', label: `  healthy endpoints, 10 black-holed (B, timeout ${timeoutMs / 1_000} s)`, value: b.healthyRate }),
-      { id: 'P5', label: 'isolation: healthy throughput B / A', value: b.healthyRate / a.healthyRate, unit: '×', target: { op: '>=', value: 0.8 } },
+      {
+        id: 'P5',
+        label: 'isolation: healthy throughput B / A',
+        value: b.healthyRate / a.healthyRate,
+        unit: '×',
+        target: { op: '>=', value: 0.8 },
+      },
     ],
     details: { timeoutMs, deadlineSeconds: config.p5.deadlineSeconds, allHealthy: a, halfBlackHoled: b },
   };
@@ -46,7 +52,12 @@ async function run(context: ScenarioContext, label: string, blackHole: boolean):
     await stack.createEndpoints(OWNER, [...paths(`${group}h`, half), ...paths(`${group}x`, half, blackHole ? 'hole' : 'ok')]);
     await stack.warmUp();
     const acks = awaitAcks(context.receiver, `/ok/${group}h`, healthyExpected, deadlineSeconds * 1_000);
-    const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    const burst = await stack.emitter.request<EmitRun>('burst', {
+      ownerId: OWNER,
+      events,
+      batch: config.emitBatch,
+      bodyBytes: config.bodyBytes,
+    });
     const acked = await acks;
     const end = acked.reached ? acked.lastAt : acked.at;
     const other = await context.receiver.request<{ requests: number }>('stats', { group: `/${blackHole ? 'hole' : 'ok'}/${group}x` });

@@ -52,7 +52,10 @@ export const latencyScenario: Scenario = async (context) => {
   const apart = await withStack(receiver, 'P2SPLIT', { workers: 1 }, async (stack) => {
     await stack.createEndpoints(OWNER, ['/ok/p2/0']);
     await stack.warmUp();
-    return { split: await measure(receiver, stack, rate, seconds), splitTransactional: await measure(receiver, stack, rate, seconds, true) };
+    return {
+      split: await measure(receiver, stack, rate, seconds),
+      splitTransactional: await measure(receiver, stack, rate, seconds, true),
+    };
   });
   const { split, splitTransactional } = apart;
   const { main, floor, transactional } = app;
@@ -63,12 +66,32 @@ export const latencyScenario: Scenario = async (context) => {
     rateFigure({ id: 'P2', label: `  deliveries completed per second while fed ${rate}/s (info)`, value: main.deliveredRate }),
     { id: 'P2', label: `  emit → receiver p50 at ${FLOOR_RATE} events/s (info)`, value: floor.p50, unit: 'ms' },
     { id: 'P2', label: `  emit → receiver p99 at ${FLOOR_RATE} events/s (info)`, value: floor.p99, unit: 'ms' },
-    { id: 'P2', label: `  each emit in its own transaction ({ manager }): p50 at ${rate} events/s (info)`, value: transactional.p50, unit: 'ms' },
-    { id: 'P2', label: `  each emit in its own transaction ({ manager }): p99 at ${rate} events/s (info)`, value: transactional.p99, unit: 'ms' },
+    {
+      id: 'P2',
+      label: `  each emit in its own transaction ({ manager }): p50 at ${rate} events/s (info)`,
+      value: transactional.p50,
+      unit: 'ms',
+    },
+    {
+      id: 'P2',
+      label: `  each emit in its own transaction ({ manager }): p99 at ${rate} events/s (info)`,
+      value: transactional.p99,
+      unit: 'ms',
+    },
     { id: 'P2', label: `  emitter and worker apart: p50 at ${rate} events/s (info)`, value: split.p50, unit: 'ms' },
     { id: 'P2', label: `  emitter and worker apart: p99 at ${rate} events/s (info)`, value: split.p99, unit: 'ms' },
-    { id: 'P2', label: `  apart, each emit in its own transaction: p50 at ${rate} events/s (info)`, value: splitTransactional.p50, unit: 'ms' },
-    { id: 'P2', label: `  apart, each emit in its own transaction: p99 at ${rate} events/s (info)`, value: splitTransactional.p99, unit: 'ms' },
+    {
+      id: 'P2',
+      label: `  apart, each emit in its own transaction: p50 at ${rate} events/s (info)`,
+      value: splitTransactional.p50,
+      unit: 'ms',
+    },
+    {
+      id: 'P2',
+      label: `  apart, each emit in its own transaction: p99 at ${rate} events/s (info)`,
+      value: splitTransactional.p99,
+      unit: 'ms',
+    },
   ];
   return { id: 'P2', title: 'latency', figures, details: { main, floor, transactional, split, splitTransactional } };
 };
@@ -78,7 +101,13 @@ async function measure(receiver: Receiver, stack: Stack, rate: number, seconds: 
   await receiver.request('reset', { latency: true });
   try {
     const acks = awaitAcks(receiver, '/ok/p2', count, (seconds + 60) * 1_000);
-    const paced = await stack.emitter.request<{ startAt: number; achievedRate: number; emitP50: number; emitP99: number; maxInFlight: number }>('paced', {
+    const paced = await stack.emitter.request<{
+      startAt: number;
+      achievedRate: number;
+      emitP50: number;
+      emitP99: number;
+      maxInFlight: number;
+    }>('paced', {
       ownerId: OWNER,
       rate,
       count,

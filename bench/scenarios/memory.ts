@@ -39,7 +39,12 @@ export const memoryScenario: Scenario = async (context) => {
 
     const waitingBefore = await redis().llen(`bull:${stack.queueName}:wait`);
     const before = await redisUsedMemory();
-    const burst = await stack.emitter.request<EmitRun>('burst', { ownerId: OWNER, events, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    const burst = await stack.emitter.request<EmitRun>('burst', {
+      ownerId: OWNER,
+      events,
+      batch: config.emitBatch,
+      bodyBytes: config.bodyBytes,
+    });
     await sleep(200); // let Redis settle lazily freed memory
     const after = await redisUsedMemory();
     const jobs = (await redis().llen(`bull:${stack.queueName}:wait`)) - waitingBefore;
@@ -79,7 +84,13 @@ export const memoryScenario: Scenario = async (context) => {
       id: 'P6',
       title: 'memory',
       figures: [
-        { id: 'P6', label: `Redis bytes per queued delivery (${expected.toLocaleString('en-US')} backlog)`, value: bytesPerDelivery, unit: 'B', target: { op: '<=', value: 300 } },
+        {
+          id: 'P6',
+          label: `Redis bytes per queued delivery (${expected.toLocaleString('en-US')} backlog)`,
+          value: bytesPerDelivery,
+          unit: 'B',
+          target: { op: '<=', value: 300 },
+        },
         { id: 'P6', label: '  same, from MEMORY USAGE of the queue keys (info)', value: queue.bytes / expected, unit: 'B' },
         { id: 'P6', label: '  worker RSS at drain start (info)', value: rss[0] / MiB, unit: 'MiB' },
         { id: 'P6', label: '  worker RSS peak while draining (info)', value: Math.max(...rss) / MiB, unit: 'MiB' },
@@ -91,7 +102,12 @@ export const memoryScenario: Scenario = async (context) => {
           unit: '%',
           target: { op: '<=', value: 10 },
         },
-        { id: 'P6', label: '  RSS after full GC at the same points, max ÷ min − 1 (info)', value: spread(checkpoints.map((c) => c.rss)) * 100, unit: '%' },
+        {
+          id: 'P6',
+          label: '  RSS after full GC at the same points, max ÷ min − 1 (info)',
+          value: spread(checkpoints.map((c) => c.rss)) * 100,
+          unit: '%',
+        },
         { id: 'P6', label: '  RSS sampled: trend over the last 3 quarters ÷ mean (info)', value: (trend / meanRss) * 100, unit: '%' },
         { id: 'P6', label: '  RSS sampled: last vs second quarter of drain (info)', value: growth * 100, unit: '%' },
         { id: 'P6', label: '  heap retained per delivery after full GC (info)', value: retainedPerDelivery, unit: 'B' },
@@ -116,11 +132,20 @@ export const memoryScenario: Scenario = async (context) => {
         rssGrowthPercent: growth * 100,
         rssTrendMiB: trend / MiB,
         rssTrendPercentOfMean: (trend / meanRss) * 100,
-        afterGcCheckpoints: checkpoints.map((c) => ({ queued: c.queued, rssMiB: +(c.rss / MiB).toFixed(1), heapMiB: +(c.heapUsed / MiB).toFixed(1) })),
+        afterGcCheckpoints: checkpoints.map((c) => ({
+          queued: c.queued,
+          rssMiB: +(c.rss / MiB).toFixed(1),
+          heapMiB: +(c.heapUsed / MiB).toFixed(1),
+        })),
         heapAfterGcWarmWorkerMiB: warmHeap ? warmHeap.heapUsed / MiB : null,
         heapAfterGcDrainedWorkerMiB: drainedHeap ? drainedHeap.heapUsed / MiB : null,
         maxPoolWaiting: Math.max(...samples.map((s) => s.poolWaiting)),
-        samples: all.map((s) => ({ t: Math.round(s.t - drainStart), rssMiB: +(s.rss / MiB).toFixed(1), heapMiB: +(s.heapUsed / MiB).toFixed(1), poolWaiting: s.poolWaiting })),
+        samples: all.map((s) => ({
+          t: Math.round(s.t - drainStart),
+          rssMiB: +(s.rss / MiB).toFixed(1),
+          heapMiB: +(s.heapUsed / MiB).toFixed(1),
+          poolWaiting: s.poolWaiting,
+        })),
       },
     };
   });

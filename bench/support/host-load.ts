@@ -143,6 +143,7 @@ export async function waitForQuietHost(maxMs: number, threshold = 0.25): Promise
     const share = cpuShare(before, cpuSnapshot());
     if (!share) return { waitedMs: 0, foreignCores: null };
     // Between scenarios the bench is idle, so any busy time (PostgreSQL and Redis included) is someone else's.
-    if (share.hostBusyCores < threshold || wallNow() - started >= maxMs) return { waitedMs: wallNow() - started, foreignCores: share.foreignCores };
+    if (share.hostBusyCores < threshold || wallNow() - started >= maxMs)
+      return { waitedMs: wallNow() - started, foreignCores: share.foreignCores };
   }
 }

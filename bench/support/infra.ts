@@ -173,7 +173,9 @@ export async function machineInfo(): Promise<MachineInfo> {
   const [pg] = await adminQuery('SHOW server_version');
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // not a git checkout
   }

@@ -28,7 +28,10 @@ export class QueryCounter implements TypeOrmLogger {
 
 export function statementKey(query: string): string {
   const sql = query.trim().replace(/\s+/g, ' ');
-  const verb = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SELECT|INSERT INTO|UPDATE|DELETE FROM|\w+)/i.exec(sql)?.[1].toUpperCase() ?? '?';
+  const verb =
+    /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SELECT|INSERT INTO|UPDATE|DELETE FROM|\w+)/i
+      .exec(sql)?.[1]
+      .toUpperCase() ?? '?';
   const table = /(?:FROM|INTO|UPDATE)\s+(?:"[^"]+"\.)?"?(\w+)"?/i.exec(sql)?.[1];
   return table ? `${verb} ${table}` : verb;
 }

@@ -128,7 +128,12 @@ export class Stack {
     const owner = `warm-${this.label}`;
     await this.createEndpoints(owner, [`${group}/0`]);
     const acks = awaitAcks(this.receiver, group, config.warmupDeliveries, 60_000);
-    await this.emitter.request('burst', { ownerId: owner, events: config.warmupDeliveries, batch: config.emitBatch, bodyBytes: config.bodyBytes });
+    await this.emitter.request('burst', {
+      ownerId: owner,
+      events: config.warmupDeliveries,
+      batch: config.emitBatch,
+      bodyBytes: config.bodyBytes,
+    });
     const result = await acks;
     if (!result.reached) throw new Error(`${this.label}: warm-up deliveries did not arrive (${result.unique}/${config.warmupDeliveries})`);
   }
@@ -142,7 +147,12 @@ export class Stack {
 }
 
 /** Runs `body` with a fresh stack and always tears it down. */
-export async function withStack<T>(receiver: Receiver, label: string, options: StackOptions, body: (stack: Stack) => Promise<T>): Promise<T> {
+export async function withStack<T>(
+  receiver: Receiver,
+  label: string,
+  options: StackOptions,
+  body: (stack: Stack) => Promise<T>,
+): Promise<T> {
   const stack = await Stack.start(receiver, label, options);
   try {
     return await body(stack);

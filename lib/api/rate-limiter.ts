@@ -33,7 +33,8 @@ export class RateLimiter {
   async hit(bucket: string, ownerId: string, rule: WebhooksRateLimitRule): Promise<RateLimitDecision | null> {
     const key = `${this.keyPrefix}:${bucket}:${ownerId}`;
     try {
-      const reply = (await withinDeadline(this.redis.eval(HIT, 1, key, String(rule.windowMs)), this.patienceMs, null)) as [number, number] | null;
+      const reply = (await withinDeadline(this.redis.eval(HIT, 1, key, String(rule.windowMs)), this.patienceMs, null)) as
+        [number, number] | null;
       if (!reply) return null;
       const [count, ttl] = reply;
       return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetInMs: ttl };

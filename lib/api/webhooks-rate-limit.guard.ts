@@ -47,7 +47,11 @@ export class WebhooksRateLimitGuard implements CanActivate {
     if (decision.allowed) return true;
     response.setHeader('Retry-After', String(resetSeconds));
     throw new HttpException(
-      { statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message: `rate limit of ${decision.limit} ${access}s per ${rules[access].windowMs} ms exceeded; retry in ${resetSeconds} s` },
+      {
+        statusCode: HttpStatus.TOO_MANY_REQUESTS,
+        error: 'Too Many Requests',
+        message: `rate limit of ${decision.limit} ${access}s per ${rules[access].windowMs} ms exceeded; retry in ${resetSeconds} s`,
+      },
       HttpStatus.TOO_MANY_REQUESTS,
     );
   }

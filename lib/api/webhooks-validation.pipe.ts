@@ -25,7 +25,8 @@ export class WebhooksValidationPipe extends ValidationPipe {
     if ((metadata.type === 'body' || metadata.type === 'query') && metadata.metatype && value && typeof value === 'object') {
       const shape = inspect(value, MAX_DEPTH);
       if (shape.tooDeep) throw new BadRequestException([`${metadata.type} is nested more than ${MAX_DEPTH} levels deep`]);
-      if (shape.prototypeKeys.length > 0) throw new BadRequestException(shape.prototypeKeys.map((key) => `property ${key} should not exist`));
+      if (shape.prototypeKeys.length > 0)
+        throw new BadRequestException(shape.prototypeKeys.map((key) => `property ${key} should not exist`));
       const known = declaredProperties(metadata.metatype);
       const unknown = Object.keys(value).filter((key) => !known.has(key));
       if (unknown.length > 0) throw new BadRequestException(unknown.map((key) => `property ${key} should not exist`));
@@ -35,7 +36,11 @@ export class WebhooksValidationPipe extends ValidationPipe {
 }
 
 function declaredProperties(metatype: abstract new (...args: never[]) => unknown): Set<string> {
-  return new Set(getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false).map((meta) => meta.propertyName));
+  return new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(metatype, '', true, false)
+      .map((meta) => meta.propertyName),
+  );
 }
 
 /** Iterative, so that measuring a hostile body cannot itself overflow the stack. */

@@ -135,7 +135,7 @@ export function assertKnownFactoryOptions(value: object): void {
       );
     }
   }
-  rejectUnknownKeys(value, MODULE_OPTION_NAMES, '', ' in what forRootAsync\'s useFactory returned');
+  rejectUnknownKeys(value, MODULE_OPTION_NAMES, '', " in what forRootAsync's useFactory returned");
 }
 
 /** Fails on the first key of `value` not in `valid`, naming the nearest valid one; `prefix` is the section, `where` ends the message. */

@@ -54,7 +54,13 @@ export function resolveWebhooksOptions(raw: WebhooksModuleRootOptions | undefine
     delivery: {
       timeoutMs: integer(delivery.timeoutMs, 'delivery.timeoutMs', 15_000, 10, 5 * 60 * 1_000),
       concurrency,
-      perEndpointConcurrency: integer(delivery.perEndpointConcurrency, 'delivery.perEndpointConcurrency', Math.min(10, concurrency), 1, concurrency),
+      perEndpointConcurrency: integer(
+        delivery.perEndpointConcurrency,
+        'delivery.perEndpointConcurrency',
+        Math.min(10, concurrency),
+        1,
+        concurrency,
+      ),
       shutdownGraceMs: integer(delivery.shutdownGraceMs, 'delivery.shutdownGraceMs', 10_000, 0, 10 * 60 * 1_000),
       responseBodyLimitBytes: integer(delivery.responseBodyLimitBytes, 'delivery.responseBodyLimitBytes', 4_096, 0, 32 * 1024),
       circuitBreaker: resolveCircuitBreaker(delivery.circuitBreaker),
@@ -150,7 +156,9 @@ function resolveEventTypes(value: unknown): ResolvedWebhooksOptions['eventTypes'
     }
     if (seen.has(name)) throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is listed twice`);
     if (isReservedEventType(name)) {
-      throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is reserved (names under "webhook." are the module's operational events)`);
+      throw new WebhooksOptionsError(
+        `eventTypes[${index}]: "${name}" is reserved (names under "webhook." are the module's operational events)`,
+      );
     }
     seen.add(name);
     if (typeof entry === 'object') {
@@ -181,7 +189,13 @@ function resolveCircuitBreaker(value: unknown): ResolvedWebhooksOptions['deliver
   return {
     failuresToOpen: integer(breaker.failuresToOpen, 'delivery.circuitBreaker.failuresToOpen', 10, 1, 1_000),
     baseBackoffMs,
-    maxBackoffMs: integer(breaker.maxBackoffMs, 'delivery.circuitBreaker.maxBackoffMs', Math.max(60_000, baseBackoffMs), baseBackoffMs, 24 * 60 * 60 * 1_000),
+    maxBackoffMs: integer(
+      breaker.maxBackoffMs,
+      'delivery.circuitBreaker.maxBackoffMs',
+      Math.max(60_000, baseBackoffMs),
+      baseBackoffMs,
+      24 * 60 * 60 * 1_000,
+    ),
   };
 }
 
@@ -239,7 +253,8 @@ function resolvePortal(value: unknown, path: string, encryptionKey: Buffer | nul
     frameAncestors: resolveFrameAncestors(portal.frameAncestors),
     sessionTtlMs: integer(portal.sessionTtlMs, 'portal.sessionTtlMs', 60 * 60 * 1_000, 1_000, 7 * DAY),
     signingKey: resolvePortalSigningKey(portal.signingKey, encryptionKey),
-    publicUrl: resolvePortalUrl(portal.publicUrl, 'portal.publicUrl', 'a URL or a path such as "/v1/webhooks/portal"', false) ?? `/${path}/portal`,
+    publicUrl:
+      resolvePortalUrl(portal.publicUrl, 'portal.publicUrl', 'a URL or a path such as "/v1/webhooks/portal"', false) ?? `/${path}/portal`,
   };
 }
 
@@ -282,7 +297,9 @@ function resolveFrameAncestors(value: unknown): string[] {
 function resolvePortalSigningKey(value: unknown, encryptionKey: Buffer | null): Buffer {
   if (value !== undefined) {
     if (typeof value !== 'string' || value.length < 32) {
-      throw new WebhooksOptionsError('option "portal.signingKey" must be a string of at least 32 characters, e.g. `openssl rand -base64 32`');
+      throw new WebhooksOptionsError(
+        'option "portal.signingKey" must be a string of at least 32 characters, e.g. `openssl rand -base64 32`',
+      );
     }
     return Buffer.from(value, 'utf8');
   }

@@ -42,7 +42,10 @@ describe('retry policy', () => {
 describe('RetryPolicy', () => {
   const policy = (random: () => number) =>
     new RetryPolicy(
-      { retry: { schedule: [1_000, 60_000], maxRetryAfterMs: 30_000 }, delivery: { circuitBreaker: { failuresToOpen: 10, baseBackoffMs: 1_000, maxBackoffMs: 60_000 } } },
+      {
+        retry: { schedule: [1_000, 60_000], maxRetryAfterMs: 30_000 },
+        delivery: { circuitBreaker: { failuresToOpen: 10, baseBackoffMs: 1_000, maxBackoffMs: 60_000 } },
+      },
       random,
     );
 

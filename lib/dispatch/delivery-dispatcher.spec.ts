@@ -41,7 +41,10 @@ describe('DeliveryDispatcher', () => {
     const { queue, queued } = recordingQueue();
     const dispatcher = new DeliveryDispatcher(queue);
     expect(dispatcher.handoff()).toBeUndefined();
-    await dispatcher.dispatch([{ owner: 'a', ids: ['d1', 'd2'] }, { owner: 'b', ids: [] }]);
+    await dispatcher.dispatch([
+      { owner: 'a', ids: ['d1', 'd2'] },
+      { owner: 'b', ids: [] },
+    ]);
     expect(queued).toEqual([
       [
         { id: 'd1', owner: 'a', delayMs: 0 },

@@ -118,7 +118,11 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
     for (const { owner, ids } of buckets.values()) if (owner !== undefined) light.set(owner, this.traffic.add(owner, ids.length));
     await this.add(
       [...buckets.values()].flatMap(({ owner, delayMs, ids }) =>
-        chunk(ids, DELIVERIES_PER_JOB).map((part) => ({ data: { ids: part, owner }, delayMs, light: owner !== undefined && light.get(owner)! })),
+        chunk(ids, DELIVERIES_PER_JOB).map((part) => ({
+          data: { ids: part, owner },
+          delayMs,
+          light: owner !== undefined && light.get(owner)!,
+        })),
       ),
     );
   }
@@ -186,7 +190,9 @@ export class DeliveryQueue implements OnApplicationBootstrap, OnApplicationShutd
       }
       const now = Date.now();
       try {
-        await this.addJobs(batch.flatMap((handOver) => handOver.items.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now }))));
+        await this.addJobs(
+          batch.flatMap((handOver) => handOver.items.map(({ id, owner, dueAt }) => ({ id, owner, delayMs: dueAt - now }))),
+        );
         batch.forEach((handOver) => handOver.settle(true));
       } catch (error) {
         const reason = this.redis.isDown ? undefined : (error as Error).message;
@@ -269,5 +275,11 @@ function chunk<T>(values: readonly T[], size: number): T[][] {
 function jobOptions(delayMs: number, light: boolean) {
   // Delivery state lives in the database; finished jobs would only cost Redis memory. Bull puts a job
   // with a priority ahead of every job without one, so only light owners' jobs carry one.
-  return { delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, removeOnFail: true, attempts: 1, ...(light ? { priority: 1 } : {}) };
+  return {
+    delay: Math.max(0, Math.round(delayMs)),
+    removeOnComplete: true,
+    removeOnFail: true,
+    attempts: 1,
+    ...(light ? { priority: 1 } : {}),
+  };
 }

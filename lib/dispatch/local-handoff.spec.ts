@@ -34,8 +34,18 @@ class RecordingWorker implements Pick<LocalWorker, 'reserve' | 'release' | 'adop
 describe('LocalHandoff', () => {
   const event = { id: 'evt_1', type: 'user.created', createdAt: 1_000 };
   const endpoint = Object.assign(new WebhookEndpointEntity(), { id: 'ep_1', ownerId: 'acme' });
-  const deliveries = () => [newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_2', false), newDelivery(event, 'ep_1', true), newDelivery(event, 'ep_1', true)];
-  const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) => handoff.lease(rows, () => ({ body: '{"id":"evt_1"}' }), () => endpoint);
+  const deliveries = () => [
+    newDelivery(event, 'ep_1', true),
+    newDelivery(event, 'ep_2', false),
+    newDelivery(event, 'ep_1', true),
+    newDelivery(event, 'ep_1', true),
+  ];
+  const lease = (handoff: LocalHandoff, rows: ReturnType<typeof deliveries>) =>
+    handoff.lease(
+      rows,
+      () => ({ body: '{"id":"evt_1"}' }),
+      () => endpoint,
+    );
 
   it('leases only pending deliveries, no more than the worker has room for, and starts them after the commit', () => {
     const worker = new RecordingWorker(2);
@@ -50,7 +60,11 @@ describe('LocalHandoff', () => {
 
     handoff.start();
     expect(worker.adopted.map((item) => item.delivery.id)).toEqual([rows[0].id, rows[2].id]);
-    expect(worker.adopted[0]).toMatchObject({ body: '{"id":"evt_1"}', endpoint, delivery: { leaseToken: 'lease-1', leaseUntil: 5_000, attemptCount: 0 } });
+    expect(worker.adopted[0]).toMatchObject({
+      body: '{"id":"evt_1"}',
+      endpoint,
+      delivery: { leaseToken: 'lease-1', leaseUntil: 5_000, attemptCount: 0 },
+    });
     expect(worker.reserved).toBe(2);
   });
 
@@ -88,7 +102,11 @@ describe('LocalHandoff', () => {
       ['ep_b', Object.assign(new WebhookEndpointEntity(), { id: 'ep_b', ownerId: 'b' })],
     ]);
     const rows = [newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_a', true), newDelivery(event, 'ep_b', true)];
-    handoff.lease(rows, () => ({ body: '{}' }), (id) => owners.get(id)!);
+    handoff.lease(
+      rows,
+      () => ({ body: '{}' }),
+      (id) => owners.get(id)!,
+    );
     expect(rows.map((row) => row.leaseToken !== null)).toEqual([true, false, true]);
     expect([...worker.reservedBy]).toEqual([
       ['a', 1],

@@ -17,7 +17,16 @@ async function turnsUntil(done: () => boolean): Promise<void> {
 let sequence = 0;
 function event(overrides: Partial<PreparedEvent> = {}): PreparedEvent {
   sequence++;
-  return { id: `evt_${sequence}`, ownerId: 'owner-1', type: 'user.created', body: '{}', idempotencyKey: null, createdAt: 0, traceContext: null, ...overrides };
+  return {
+    id: `evt_${sequence}`,
+    ownerId: 'owner-1',
+    type: 'user.created',
+    body: '{}',
+    idempotencyKey: null,
+    createdAt: 0,
+    traceContext: null,
+    ...overrides,
+  };
 }
 
 const events = (count: number, overrides: Partial<PreparedEvent> = {}) => Array.from({ length: count }, () => event(overrides));

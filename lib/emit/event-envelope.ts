@@ -9,7 +9,9 @@ import { PayloadGuard } from './payload-guard.js';
  */
 export function serializeEvent(id: string, type: string, createdAt: Date, data: unknown, maxBytes = Number.MAX_SAFE_INTEGER): string {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new InvalidPayloadError(`data must be a plain object, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`);
+    throw new InvalidPayloadError(
+      `data must be a plain object, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`,
+    );
   }
   const head = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(type)},"created_at":"${createdAt.toISOString()}","data":`;
   let json: string;

@@ -79,7 +79,9 @@ export class EventWriter {
       const parameters = sql.parameters();
       const insertEvents = sql.insertStatement(WebhookEventEntity, events, parameters);
       const statement =
-        deliveries.length === 0 ? insertEvents : this.dialect.combineInserts(insertEvents, sql.insertStatement(WebhookDeliveryEntity, deliveries, parameters));
+        deliveries.length === 0
+          ? insertEvents
+          : this.dialect.combineInserts(insertEvents, sql.insertStatement(WebhookDeliveryEntity, deliveries, parameters));
       await dataSource.query(statement, parameters.values);
     }
     return { eventIds: events.map((event) => event.id), pending: pendingByOwner(events, deliveries) };
@@ -144,12 +146,20 @@ export class EventWriter {
     const sql = this.dialect.sql;
     const p = sql.parameters();
     const c = (name: string) => sql.column(name);
-    const columns = [...new Set(['id', 'events', 'owner_id', 'enabled', ...(forSending ? ENDPOINT_SNAPSHOT_COLUMNS : [])])].map(c).join(', ');
+    const columns = [...new Set(['id', 'events', 'owner_id', 'enabled', ...(forSending ? ENDPOINT_SNAPSHOT_COLUMNS : [])])]
+      .map(c)
+      .join(', ');
     const rows: Array<Record<string, RawValue>> = await manager.query(
       `SELECT ${columns} FROM ${sql.table(WebhookEndpointEntity)} WHERE ${c('owner_id')} IN (${p.list(owners)})`,
       p.values,
     );
-    return rows.map((row) => ({ id: String(row.id), ownerId: String(row.owner_id), events: JSON.parse(String(row.events)), enabled: rawBoolean(row.enabled), row }));
+    return rows.map((row) => ({
+      id: String(row.id),
+      ownerId: String(row.owner_id),
+      events: JSON.parse(String(row.events)),
+      enabled: rawBoolean(row.enabled),
+      row,
+    }));
   }
 }
 
@@ -188,7 +198,11 @@ function pendingByOwner(events: PreparedEvent[], deliveries: WebhookDeliveryEnti
   return groupByOwner(pending.map((d) => ({ owner: owners.get(d.eventId)!, id: d.id })));
 }
 
-export function newDelivery(event: Pick<PreparedEvent, 'id' | 'type' | 'createdAt'>, endpointId: string, enabled: boolean): WebhookDeliveryEntity {
+export function newDelivery(
+  event: Pick<PreparedEvent, 'id' | 'type' | 'createdAt'>,
+  endpointId: string,
+  enabled: boolean,
+): WebhookDeliveryEntity {
   const now = event.createdAt;
   return {
     id: newId('dlv', now),
@@ -207,4 +221,3 @@ export function newDelivery(event: Pick<PreparedEvent, 'id' | 'type' | 'createdA
     completedAt: enabled ? null : now,
   };
 }
-

@@ -9,7 +9,12 @@ import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js
 import { matchesEventType } from './event-catalog.js';
 import { EventBatcher } from './event-batcher.js';
 import { serializeEvent } from './event-envelope.js';
-import { DELIVERY_EXHAUSTED_EVENT, ENDPOINT_DISABLED_EVENT, ENDPOINT_RECOVERED_EVENT, isReservedEventType } from './operational-event-types.js';
+import {
+  DELIVERY_EXHAUSTED_EVENT,
+  ENDPOINT_DISABLED_EVENT,
+  ENDPOINT_RECOVERED_EVENT,
+  isReservedEventType,
+} from './operational-event-types.js';
 
 type HookName = keyof WebhooksHooks;
 type HookEvent<K extends HookName> = Parameters<NonNullable<WebhooksHooks[K]>>[0];
@@ -50,7 +55,16 @@ export class OperationalWebhooks {
       const limit = Math.min(this.options.maxPayloadBytes, this.dialect.maxBodyBytes);
       const body = serializeEvent(id, event.type, createdAt, event.data, limit);
       await this.batcher.write([
-        { id, ownerId: event.ownerId, type: event.type, body, idempotencyKey: null, createdAt: createdAt.getTime(), traceContext: null, excludeEndpointId: event.aboutEndpointId },
+        {
+          id,
+          ownerId: event.ownerId,
+          type: event.type,
+          body,
+          idempotencyKey: null,
+          createdAt: createdAt.getTime(),
+          traceContext: null,
+          excludeEndpointId: event.aboutEndpointId,
+        },
       ]);
     } catch (error) {
       this.logger.error(`Could not send ${event.type} about endpoint ${event.aboutEndpointId}: ${(error as Error)?.message ?? error}`);
@@ -71,7 +85,12 @@ function toOperationalEvent<K extends HookName>(name: K, hookEvent: HookEvent<K>
   switch (name) {
     case 'onEndpointDisabled': {
       const { endpointId, ownerId, reason } = hookEvent as HookEvent<'onEndpointDisabled'>;
-      return { type: ENDPOINT_DISABLED_EVENT, ownerId, aboutEndpointId: endpointId, data: { endpoint_id: endpointId, reason, disabled_at: now } };
+      return {
+        type: ENDPOINT_DISABLED_EVENT,
+        ownerId,
+        aboutEndpointId: endpointId,
+        data: { endpoint_id: endpointId, reason, disabled_at: now },
+      };
     }
     case 'onEndpointRecovered': {
       const { endpointId, ownerId, failingSince } = hookEvent as HookEvent<'onEndpointRecovered'>;

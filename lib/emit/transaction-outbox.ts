@@ -1,5 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { DeliveryDispatcher } from '../dispatch/delivery-dispatcher.js';
 import type { OwnedDeliveries } from '../dispatch/owned-deliveries.js';
 import { WEBHOOKS_DATA_SOURCE } from '../webhooks.constants.js';

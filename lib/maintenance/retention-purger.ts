@@ -94,7 +94,12 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
     if (ids.length === 0) return 0;
     await this.transactions.run(async (manager) => {
       await manager.createQueryBuilder().delete().from(WebhookDeliveryAttemptEntity).where('delivery_id IN (:...ids)', { ids }).execute();
-      await manager.createQueryBuilder().delete().from(WebhookDeliveryEntity).where('id IN (:...ids) AND status <> :pending', { ids, pending: 'pending' }).execute();
+      await manager
+        .createQueryBuilder()
+        .delete()
+        .from(WebhookDeliveryEntity)
+        .where('id IN (:...ids) AND status <> :pending', { ids, pending: 'pending' })
+        .execute();
     });
     return ids.length;
   }
@@ -105,7 +110,9 @@ export class RetentionPurger implements OnApplicationBootstrap, BeforeApplicatio
       .createQueryBuilder('e')
       .select('e.id')
       .where('e.id < :before', { before })
-      .andWhere((query) => `NOT EXISTS ${query.subQuery().select('1').from(WebhookDeliveryEntity, 'd').where('d.event_id = e.id').getQuery()}`)
+      .andWhere(
+        (query) => `NOT EXISTS ${query.subQuery().select('1').from(WebhookDeliveryEntity, 'd').where('d.event_id = e.id').getQuery()}`,
+      )
       .orderBy('e.id', 'ASC')
       .take(batchSize)
       .getMany()

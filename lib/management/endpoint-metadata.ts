@@ -6,7 +6,8 @@ export function explainMetadata(value: unknown): string | null {
   const entries = Object.entries(value);
   if (entries.length > METADATA_LIMITS.keys) return `metadata must have at most ${METADATA_LIMITS.keys} keys`;
   for (const [key, entry] of entries) {
-    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) return `metadata keys must be 1-${METADATA_LIMITS.keyLength} characters`;
+    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength)
+      return `metadata keys must be 1-${METADATA_LIMITS.keyLength} characters`;
     if (['__proto__', 'constructor', 'prototype'].includes(key)) return `metadata keys must not be "${key}"`;
     if (typeof entry !== 'string') return `metadata.${key} must be a string`;
     if (entry.length > METADATA_LIMITS.valueLength) return `metadata.${key} must be at most ${METADATA_LIMITS.valueLength} characters`;

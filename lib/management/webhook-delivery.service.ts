@@ -105,7 +105,10 @@ export class WebhookDeliveryService {
     assertEnabled(endpoint);
     const createdAt = new Date();
     const id = newId('evt', createdAt.getTime());
-    const body = serializeEvent(id, TEST_EVENT_TYPE, createdAt, { webhook_id: endpoint.id, message: 'This is a test event from nestjs-webhooks.' });
+    const body = serializeEvent(id, TEST_EVENT_TYPE, createdAt, {
+      webhook_id: endpoint.id,
+      message: 'This is a test event from nestjs-webhooks.',
+    });
     const event = { id, ownerId, type: TEST_EVENT_TYPE, body, idempotencyKey: null, createdAt: createdAt.getTime() };
     const delivery = newDelivery(event, endpoint.id, true);
     await this.transactions.run(async (manager) => {
@@ -129,7 +132,11 @@ export class WebhookDeliveryService {
   }
 
   /** The owner's endpoint and one of its deliveries; anything else is "not found". */
-  private async find(ownerId: string, endpointId: string, deliveryId: string): Promise<{ endpoint: WebhookEndpointEntity; delivery: WebhookDeliveryEntity }> {
+  private async find(
+    ownerId: string,
+    endpointId: string,
+    deliveryId: string,
+  ): Promise<{ endpoint: WebhookEndpointEntity; delivery: WebhookDeliveryEntity }> {
     const endpoint = await this.endpoints.find(ownerId, endpointId);
     if (!isId('dlv', deliveryId)) throw new WebhookNotFoundError('delivery');
     const delivery = await this.deliveries.findOne({ where: { id: deliveryId, endpointId } });

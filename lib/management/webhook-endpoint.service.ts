@@ -105,17 +105,20 @@ export class WebhookEndpointService {
       endpoint.failureCount = 0;
     }
     endpoint.updatedAt = Math.max(Date.now(), endpoint.updatedAt);
-    await this.repository.update({ id: endpoint.id, ownerId }, {
-      url: endpoint.url,
-      events: endpoint.events,
-      description: endpoint.description,
-      metadata: endpoint.metadata,
-      enabled: endpoint.enabled,
-      disabledReason: endpoint.disabledReason,
-      failingSince: endpoint.failingSince,
-      failureCount: endpoint.failureCount,
-      updatedAt: endpoint.updatedAt,
-    });
+    await this.repository.update(
+      { id: endpoint.id, ownerId },
+      {
+        url: endpoint.url,
+        events: endpoint.events,
+        description: endpoint.description,
+        metadata: endpoint.metadata,
+        enabled: endpoint.enabled,
+        disabledReason: endpoint.disabledReason,
+        failingSince: endpoint.failingSince,
+        failureCount: endpoint.failureCount,
+        updatedAt: endpoint.updatedAt,
+      },
+    );
     return toEndpointView(endpoint);
   }
 
@@ -174,7 +177,8 @@ export class WebhookEndpointService {
 
   private check(input: WebhookEndpointPatch, partial: boolean): void {
     const problems: string[] = [];
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new WebhookValidationError(['body must be a JSON object']);
+    if (input === null || typeof input !== 'object' || Array.isArray(input))
+      throw new WebhookValidationError(['body must be a JSON object']);
     if (!partial || input.url !== undefined) {
       const problem = explainEndpointUrl(input.url, this.options.security);
       if (problem) problems.push(problem);
@@ -182,7 +186,8 @@ export class WebhookEndpointService {
     if (!partial || input.events !== undefined) problems.push(...this.explainEvents(input.events));
     if (input.description !== undefined && input.description !== null) {
       if (typeof input.description !== 'string') problems.push('description must be a string');
-      else if (input.description.length > MAX_DESCRIPTION_LENGTH) problems.push(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+      else if (input.description.length > MAX_DESCRIPTION_LENGTH)
+        problems.push(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
     }
     if (input.enabled !== undefined && typeof input.enabled !== 'boolean') problems.push('enabled must be true or false');
     if (input.metadata !== undefined) {

@@ -30,9 +30,22 @@ describe('explainEndpointUrl', () => {
   });
 
   it.each([
-    'https://localhost/', 'https://api.localhost/', 'https://127.0.0.1/', 'https://127.1/', 'https://2130706433/',
-    'https://0x7f000001/', 'https://0.0.0.0/', 'https://[::1]/', 'https://[::ffff:127.0.0.1]/', 'https://169.254.169.254/latest/meta-data',
-    'https://10.0.0.8/', 'https://172.20.1.1/', 'https://192.168.0.10/', 'https://100.64.1.1/', 'https://[fd00::1]/', 'https://LOCALHOST./',
+    'https://localhost/',
+    'https://api.localhost/',
+    'https://127.0.0.1/',
+    'https://127.1/',
+    'https://2130706433/',
+    'https://0x7f000001/',
+    'https://0.0.0.0/',
+    'https://[::1]/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://169.254.169.254/latest/meta-data',
+    'https://10.0.0.8/',
+    'https://172.20.1.1/',
+    'https://192.168.0.10/',
+    'https://100.64.1.1/',
+    'https://[fd00::1]/',
+    'https://LOCALHOST./',
   ])('refuses the private literal %s', (url) => {
     expect(explainEndpointUrl(url, strict)).toBe(PRIVATE_REFUSED);
   });

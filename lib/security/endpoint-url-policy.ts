@@ -40,4 +40,3 @@ export function explainEndpointUrl(value: unknown, rules: EndpointUrlRules): str
   }
   return null;
 }
-

@@ -32,7 +32,10 @@ export class SecretCipher {
     if (!this.key) throw new Error('an endpoint secret is encrypted but security.encryptionKey is not set');
     let secret = this.opened.get(stored);
     if (secret === undefined) {
-      const [iv, tag, ciphertext] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64'));
+      const [iv, tag, ciphertext] = stored
+        .slice(SEALED_PREFIX.length)
+        .split(':')
+        .map((part) => Buffer.from(part, 'base64'));
       const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
       decipher.setAuthTag(tag);
       secret = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
@@ -46,7 +49,10 @@ export class SecretCipher {
 /** A 32-byte key given as 64 hex characters or as base64; anything else is refused at boot. */
 export function parseEncryptionKey(value: string): Buffer | null {
   const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (bytes.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && bytes.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, ''))) {
+  if (
+    bytes.length !== 32 ||
+    (!/^[0-9a-fA-F]{64}$/.test(value) && bytes.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, ''))
+  ) {
     return null;
   }
   return bytes;

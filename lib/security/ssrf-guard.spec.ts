@@ -1,5 +1,12 @@
 import type { LookupAddress } from 'node:dns';
-import { guardedLookup, HOST_REFUSED_MESSAGE, HostRefusedError, isGlobalAddress, privateHostLiteral, type HostResolver } from './ssrf-guard.js';
+import {
+  guardedLookup,
+  HOST_REFUSED_MESSAGE,
+  HostRefusedError,
+  isGlobalAddress,
+  privateHostLiteral,
+  type HostResolver,
+} from './ssrf-guard.js';
 /** Each non-global range with its first and last address; the neighbours outside it are global. */
 const IPV4_RANGES: Array<[range: string, first: string, last: string, before: string | null, after: string | null]> = [
   ['0.0.0.0/8', '0.0.0.0', '0.255.255.255', null, '1.0.0.0'],
@@ -145,10 +152,12 @@ function look(resolver: HostResolver, hostname: string, options: { family?: numb
   });
 }
 
-const answers = (records: Record<string, LookupAddress[]>): HostResolver => async (hostname) => {
-  if (!records[hostname]) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-  return records[hostname];
-};
+const answers =
+  (records: Record<string, LookupAddress[]>): HostResolver =>
+  async (hostname) => {
+    if (!records[hostname]) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return records[hostname];
+  };
 
 const dns = answers({
   'internal.corp': [{ address: '10.20.30.40', family: 4 }],

@@ -13,7 +13,16 @@ import { ENDPOINT_SNAPSHOT_COLUMNS, endpointSnapshot, type RawValue } from './en
 /** The part of a delivery row the pipeline reads once it holds the lease. */
 export type LeasedDelivery = Pick<
   WebhookDeliveryEntity,
-  'id' | 'eventId' | 'eventType' | 'endpointId' | 'attemptCount' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'leaseToken' | 'leaseUntil'
+  | 'id'
+  | 'eventId'
+  | 'eventType'
+  | 'endpointId'
+  | 'attemptCount'
+  | 'nextAttemptAt'
+  | 'lastStatusCode'
+  | 'lastError'
+  | 'leaseToken'
+  | 'leaseUntil'
 >;
 
 /** A delivery this worker holds the lease on, with what sending it needs. */
@@ -26,7 +35,10 @@ export interface ClaimedDelivery {
 }
 
 /** The delivery row's state after an attempt (or a decision not to attempt), every field spelled out. */
-export type DeliveryChange = Pick<WebhookDeliveryEntity, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'completedAt'>;
+export type DeliveryChange = Pick<
+  WebhookDeliveryEntity,
+  'status' | 'attemptCount' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'completedAt'
+>;
 
 export interface DeliveryUpdate {
   delivery: LeasedDelivery;
@@ -37,7 +49,17 @@ export interface DeliveryUpdate {
 /** Deliveries queued a little early (clock skew between hosts) are still taken. */
 const EARLY_TOLERANCE_MS = 1_000;
 
-const CLAIMED_COLUMNS = ['id', 'event_id', 'event_type', 'endpoint_id', 'attempt_count', 'next_attempt_at', 'last_status_code', 'last_error', 'lease_until'];
+const CLAIMED_COLUMNS = [
+  'id',
+  'event_id',
+  'event_type',
+  'endpoint_id',
+  'attempt_count',
+  'next_attempt_at',
+  'last_status_code',
+  'last_error',
+  'lease_until',
+];
 
 /** The delivery pipeline's reads and writes; every write checks the lease so a stale worker changes nothing. */
 @Injectable()
@@ -131,6 +153,12 @@ function toClaimed(row: ClaimRow, token: string, endpoints: Map<string, ClaimedD
     leaseToken: token,
     leaseUntil: Number(row.lease_until),
   };
-  if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId)) endpoints.set(delivery.endpointId, endpointSnapshot(delivery.endpointId, row, 'endpoint_'));
-  return { delivery, body: text(row.body) ?? undefined, endpoint: endpoints.get(delivery.endpointId), traceContext: text(row.trace_context) };
+  if (row.endpoint_found !== null && !endpoints.has(delivery.endpointId))
+    endpoints.set(delivery.endpointId, endpointSnapshot(delivery.endpointId, row, 'endpoint_'));
+  return {
+    delivery,
+    body: text(row.body) ?? undefined,
+    endpoint: endpoints.get(delivery.endpointId),
+    traceContext: text(row.trace_context),
+  };
 }

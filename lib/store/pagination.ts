@@ -20,7 +20,10 @@ export async function pageNewestFirst<T extends ObjectLiteral & { id: string }>(
   cursor: string | undefined,
 ): Promise<{ rows: T[]; next_cursor: string | null }> {
   if (cursor) query.andWhere(`${alias}.id < :cursor`, { cursor });
-  const rows = await query.orderBy(`${alias}.id`, 'DESC').take(limit + 1).getMany();
+  const rows = await query
+    .orderBy(`${alias}.id`, 'DESC')
+    .take(limit + 1)
+    .getMany();
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, next_cursor: more ? page[page.length - 1].id : null };

@@ -48,7 +48,9 @@ export class SqlWriter {
   /** One multi-row INSERT statement, its values bound into `parameters`. */
   insertStatement(entity: EntityTarget<ObjectLiteral>, rows: readonly ObjectLiteral[], parameters: SqlParameters): string {
     const columns = this.dataSource.getMetadata(entity).columns;
-    const tuples = rows.map((row) => `(${parameters.list(columns.map((c) => this.dataSource.driver.preparePersistentValue(row[c.propertyName] ?? null, c)))})`);
+    const tuples = rows.map(
+      (row) => `(${parameters.list(columns.map((c) => this.dataSource.driver.preparePersistentValue(row[c.propertyName] ?? null, c)))})`,
+    );
     return `INSERT INTO ${this.table(entity)} (${columns.map((c) => this.column(c.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}`;
   }
 

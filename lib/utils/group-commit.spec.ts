@@ -69,13 +69,16 @@ describe('GroupCommit', () => {
 
   it('drains: resolves once everything submitted so far is written', async () => {
     const written: number[] = [];
-    const commits = new GroupCommit<number>(async (group) => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      group.forEach((member) => {
-        written.push(member.item);
-        member.resolve();
-      });
-    }, { maxWeight: 1 });
+    const commits = new GroupCommit<number>(
+      async (group) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        group.forEach((member) => {
+          written.push(member.item);
+          member.resolve();
+        });
+      },
+      { maxWeight: 1 },
+    );
     void commits.submit(1);
     void commits.submit(2);
     expect(commits.size).toBe(2);

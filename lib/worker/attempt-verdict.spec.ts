@@ -3,7 +3,13 @@ import { judgeAttempt } from './attempt-verdict.js';
 import type { SendOutcome } from './webhook-sender.js';
 
 const policy = (random: () => number = Math.random) =>
-  new RetryPolicy({ retry: { schedule: [1_000, 2_000], maxRetryAfterMs: 60_000 }, delivery: { circuitBreaker: { failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000 } } }, random);
+  new RetryPolicy(
+    {
+      retry: { schedule: [1_000, 2_000], maxRetryAfterMs: 60_000 },
+      delivery: { circuitBreaker: { failuresToOpen: 3, baseBackoffMs: 1_000, maxBackoffMs: 8_000 } },
+    },
+    random,
+  );
 const rules = policy();
 const half = policy(() => 0.5);
 const outcome = (statusCode: number | null, retryAfterMs: number | null = null): SendOutcome => ({

@@ -58,7 +58,11 @@ export class DeliveryAttempt {
 
     const attempt = delivery.attemptCount + 1;
     const traced = this.telemetry.startAttempt(endpoint.url, delivery, attempt, traceContext);
-    const headers = deliveryHeaders(delivery, attempt, this.signer.headers({ id: delivery.eventId, timestamp: Math.floor(now / 1_000), body }, endpoint, now));
+    const headers = deliveryHeaders(
+      delivery,
+      attempt,
+      this.signer.headers({ id: delivery.eventId, timestamp: Math.floor(now / 1_000), body }, endpoint, now),
+    );
     const outcome = await this.sender.send(endpoint.url, traced.headers(headers), body, interrupt);
     if (outcome.interrupted) {
       traced.end(outcome, false);
@@ -114,7 +118,11 @@ export class DeliveryAttempt {
     const now = Date.now();
     const attempt = delivery.attemptCount + 1;
     const reason = `${UNSENT_ATTEMPT_PREFIX}the endpoint's probe at ${new Date(probe.at).toISOString()} failed (${probe.error})`;
-    const verdict = judgeAttempt({ statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null }, attempt, this.policy);
+    const verdict = judgeAttempt(
+      { statusCode: null, durationMs: 0, error: reason, responseBody: null, retryAfterMs: null },
+      attempt,
+      this.policy,
+    );
     const pending = verdict.status === 'pending';
     const error = truncate(verdict.status === 'failed' ? `${reason}; ${verdict.reason}` : reason);
     this.handIn({
@@ -136,12 +144,18 @@ export class DeliveryAttempt {
   private handIn(record: DeliveryRecord): void {
     this.recorder.record(record).catch(() => undefined); // the recorder logs; the lease covers the rest
   }
-
 }
 
 /** A change without an attempt: the endpoint was deleted or disabled, or the delivery is put off. */
 function settled(delivery: LeasedDelivery, status: DeliveryChange['status'], reason: string | null, now: number | null): DeliveryChange {
-  return { status, attemptCount: delivery.attemptCount, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: reason, completedAt: now };
+  return {
+    status,
+    attemptCount: delivery.attemptCount,
+    nextAttemptAt: null,
+    lastStatusCode: delivery.lastStatusCode,
+    lastError: reason,
+    completedAt: now,
+  };
 }
 
 function truncate(value: string | null): string | null {

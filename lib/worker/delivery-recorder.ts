@@ -61,9 +61,14 @@ export class DeliveryRecorder {
   private async write(batch: Array<GroupMember<DeliveryRecord, void>>): Promise<void> {
     const records = batch.map((member) => member.item);
     try {
-      await retryTransient(() => this.store.apply(records), (failures) => this.policy.transientPause(failures));
+      await retryTransient(
+        () => this.store.apply(records),
+        (failures) => this.policy.transientPause(failures),
+      );
     } catch (error) {
-      this.logger.error(`Could not record ${records.length} outcomes (${(error as Error).message}); their leases will expire and they will be retried`);
+      this.logger.error(
+        `Could not record ${records.length} outcomes (${(error as Error).message}); their leases will expire and they will be retried`,
+      );
       throw error;
     }
     batch.forEach((member) => member.resolve());
@@ -88,6 +93,8 @@ export class DeliveryRecorder {
       });
     }
     const observations = records.flatMap((r) => (r.observation ? [r.observation] : []));
-    await this.health.observe(observations).catch((error) => this.logger.warn(`Could not update endpoint health: ${(error as Error).message}`));
+    await this.health
+      .observe(observations)
+      .catch((error) => this.logger.warn(`Could not update endpoint health: ${(error as Error).message}`));
   }
 }

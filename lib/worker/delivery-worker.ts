@@ -250,7 +250,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     // No local pause: Bull's reconnects its blocking client for that, racing the queue's own close.
     await withinDeadline(Promise.allSettled([...this.inFlight]), this.options.delivery.shutdownGraceMs, undefined);
     if (this.inFlight.size > 0) {
-      this.logger.warn(`${this.inFlight.size} deliveries still in flight after ${this.options.delivery.shutdownGraceMs} ms; leaving them to lease expiry`);
+      this.logger.warn(
+        `${this.inFlight.size} deliveries still in flight after ${this.options.delivery.shutdownGraceMs} ms; leaving them to lease expiry`,
+      );
       this.shutdown.abort();
       await withinDeadline(Promise.allSettled([...this.inFlight]), 1_000, undefined);
     }

@@ -223,7 +223,15 @@ describe('EndpointGate', () => {
  * soon as a delivery is there, the back-off grows only when a probe fails, and every delivery ends.
  */
 describe('EndpointGate under random answers', () => {
-  const limits: EndpointGateLimits = { ...LIMITS, maxInFlight: 10, failuresToOpen: 10, maxBackoffMs: 8_000, maxWaitMs: 250, stuckAfterMs: 500, requestTimeoutMs: 500 };
+  const limits: EndpointGateLimits = {
+    ...LIMITS,
+    maxInFlight: 10,
+    failuresToOpen: 10,
+    maxBackoffMs: 8_000,
+    maxWaitMs: 250,
+    stuckAfterMs: 500,
+    requestTimeoutMs: 500,
+  };
 
   interface Scenario {
     /** Probability of ok / failed / hang for a request sent at time `t` (ms since the start). */
@@ -257,7 +265,8 @@ describe('EndpointGate under random answers', () => {
 
     const check = (when: string) => {
       const view = g.inspect('e');
-      if (view.mode === 'open' && view.openUntil - now > limits.maxBackoffMs) violations.push(`${when}: open for ${view.openUntil - now} ms`);
+      if (view.mode === 'open' && view.openUntil - now > limits.maxBackoffMs)
+        violations.push(`${when}: open for ${view.openUntil - now} ms`);
       if (view.backoffMs > previousBackoff && previousBackoff !== 0 && !probeFailed) {
         violations.push(`${when}: back-off grew from ${previousBackoff} to ${view.backoffMs} without a failed probe`);
       }
@@ -269,9 +278,11 @@ describe('EndpointGate under random answers', () => {
       const before = g.inspect('e');
       void g.enter('e', dueAt).then((admission) => {
         // A delivery arriving while half-open with no probe out must become the probe.
-        if (before.mode === 'half-open' && !before.probeInFlight && !admission.admitted) violations.push(`t=${now}: half-open, no probe, delivery refused`);
+        if (before.mode === 'half-open' && !before.probeInFlight && !admission.admitted)
+          violations.push(`t=${now}: half-open, no probe, delivery refused`);
         if (!admission.admitted) {
-          if (admission.failedProbe) schedule(now + 150, () => arrive(now + 150)); // charged: the next attempt on the schedule
+          if (admission.failedProbe)
+            schedule(now + 150, () => arrive(now + 150)); // charged: the next attempt on the schedule
           else schedule(Math.max(admission.retryAt, now + 1), () => arrive(admission.retryAt));
           check(`t=${now} refused`);
           return;
@@ -306,7 +317,8 @@ describe('EndpointGate under random answers', () => {
       if (view.mode === 'half-open' && !view.probeInFlight) halfOpenSince ??= now;
       else halfOpenSince = null;
       // No state may leave the endpoint neither probed nor closed for longer than the maximum back-off.
-      if (halfOpenSince !== null && now - halfOpenSince > limits.maxBackoffMs) violations.push(`t=${now}: half-open without a probe since ${halfOpenSince}`);
+      if (halfOpenSince !== null && now - halfOpenSince > limits.maxBackoffMs)
+        violations.push(`t=${now}: half-open without a probe since ${halfOpenSince}`);
     }
     return { succeeded, violations };
   }

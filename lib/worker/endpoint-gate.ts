@@ -296,7 +296,8 @@ export class EndpointGate {
     const mode = this.mode(state);
     if (mode === 'open') return state.openUntil + this.spread(state);
     if (mode === 'half-open' && state.probe) return (state.probe.startedAt ?? now) + this.limits.requestTimeoutMs + this.spread(state);
-    if (this.isStuck(state)) return Math.max(now + this.limits.busyDeferMs, this.oldestStart(state) + this.limits.requestTimeoutMs) + this.jitter();
+    if (this.isStuck(state))
+      return Math.max(now + this.limits.busyDeferMs, this.oldestStart(state) + this.limits.requestTimeoutMs) + this.jitter();
     return now + this.limits.busyDeferMs + this.jitter();
   }
 

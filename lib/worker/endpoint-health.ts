@@ -76,7 +76,11 @@ export class EndpointHealth {
       .where('id = :id AND (failing_since IS NOT NULL OR failure_count > 0)', { id: endpoint.id })
       .execute();
     if (result.affected !== 0 && endpoint.failingSince !== null) {
-      this.hooks.notify('onEndpointRecovered', { endpointId: endpoint.id, ownerId: endpoint.ownerId, failingSince: new Date(endpoint.failingSince) });
+      this.hooks.notify('onEndpointRecovered', {
+        endpointId: endpoint.id,
+        ownerId: endpoint.ownerId,
+        failingSince: new Date(endpoint.failingSince),
+      });
     }
   }
 
@@ -84,7 +88,10 @@ export class EndpointHealth {
     await this.dataSource
       .createQueryBuilder()
       .update(WebhookEndpointEntity)
-      .set({ failureCount: () => `failure_count + ${failures.length}`, failingSince: () => `COALESCE(failing_since, ${Math.trunc(failures[0].at)})` })
+      .set({
+        failureCount: () => `failure_count + ${failures.length}`,
+        failingSince: () => `COALESCE(failing_since, ${Math.trunc(failures[0].at)})`,
+      })
       .where('id = :id', { id: endpoint.id })
       .execute();
   }
@@ -96,7 +103,10 @@ export class EndpointHealth {
   private async disableIfFailingTooLong(endpoint: WebhookEndpointEntity, streakStart: number, lastFailureAt: number): Promise<void> {
     const rules = this.options.disable;
     if (lastFailureAt - streakStart < rules.afterFailingForMs) return;
-    const current = await this.repository.findOne({ select: { id: true, failingSince: true, failureCount: true }, where: { id: endpoint.id } });
+    const current = await this.repository.findOne({
+      select: { id: true, failingSince: true, failureCount: true },
+      where: { id: endpoint.id },
+    });
     if (!current || current.failingSince === null) return;
     if (lastFailureAt - current.failingSince < rules.afterFailingForMs || current.failureCount < rules.minFailures) return;
     await this.disable(endpoint, `failing since ${new Date(current.failingSince).toISOString()} (${current.failureCount} failed attempts)`);

@@ -97,7 +97,8 @@ export class WebhookSender {
   /** undici's own header/body timers and our whole-request timer race; all of them mean the same. */
   private describeFailure(error: unknown, aborted: boolean): string {
     const code = (error as { code?: string })?.code;
-    if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `timed out after ${this.config.timeoutMs} ms`;
+    if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+      return `timed out after ${this.config.timeoutMs} ms`;
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return `timed out after ${this.config.timeoutMs} ms while connecting`;
     return describeError(error);
   }
@@ -130,7 +131,10 @@ export class WebhookSender {
 /** What the guarded lookup never sees (literals, `localhost`), refused with why: the tenant typed it. */
 function refusePrivateLiteral(hostname: string): string | null {
   const address = privateHostLiteral(hostname);
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   return address === null ? null : new PrivateAddressError(host, address).message;
 }
 

@@ -36,7 +36,11 @@ export function allSettled(expected: readonly ExpectedEvent[], apiDeliveries: re
  * The run passes only if every expected event arrived and verified both ways, nothing failed
  * verification, nothing unexpected arrived, and the app's own delivery log agrees.
  */
-export function judgeRun(expected: readonly ExpectedEvent[], received: readonly ReceivedDelivery[], apiDeliveries: readonly WebhookDeliveryView[]): RunVerdict {
+export function judgeRun(
+  expected: readonly ExpectedEvent[],
+  received: readonly ReceivedDelivery[],
+  apiDeliveries: readonly WebhookDeliveryView[],
+): RunVerdict {
   const expectedIds = new Set(expected.map((event) => event.id));
   const apiStatus = new Map(apiDeliveries.map((delivery) => [delivery.event_id, delivery.status]));
   const rows: SummaryRow[] = [];
@@ -45,8 +49,18 @@ export function judgeRun(expected: readonly ExpectedEvent[], received: readonly 
   for (const event of expected) {
     const attempts = received.filter((delivery) => delivery.webhookId === event.id);
     const status = apiStatus.get(event.id) ?? null;
-    if (attempts.length === 0) rows.push({ eventType: event.type, eventId: event.id, attempt: null, guideSignatureOk: null, standardSignatureOk: null, apiStatus: status, result: 'missing' });
-    for (const delivery of attempts) rows.push({ ...rowOf(delivery, status), eventType: event.type, result: isGoodDeliveryOf(event, delivery) ? 'verified' : 'rejected' });
+    if (attempts.length === 0)
+      rows.push({
+        eventType: event.type,
+        eventId: event.id,
+        attempt: null,
+        guideSignatureOk: null,
+        standardSignatureOk: null,
+        apiStatus: status,
+        result: 'missing',
+      });
+    for (const delivery of attempts)
+      rows.push({ ...rowOf(delivery, status), eventType: event.type, result: isGoodDeliveryOf(event, delivery) ? 'verified' : 'rejected' });
     problems.push(...problemsOf(event, attempts, status));
   }
   for (const delivery of received.filter((delivery) => !expectedIds.has(delivery.webhookId))) {
@@ -64,7 +78,8 @@ function problemsOf(event: ExpectedEvent, attempts: readonly ReceivedDelivery[],
   const problems: string[] = [];
   const refused = attempts.filter((delivery) => delivery.status !== 200);
   if (attempts.length === 0) problems.push(`${what} never arrived`);
-  if (refused.length > 0) problems.push(`${what}: ${refused.length} attempt(s) failed verification, last because ${refused[refused.length - 1].problem}`);
+  if (refused.length > 0)
+    problems.push(`${what}: ${refused.length} attempt(s) failed verification, last because ${refused[refused.length - 1].problem}`);
   if (attempts.length > refused.length && !attempts.some((delivery) => isGoodDeliveryOf(event, delivery))) {
     problems.push(`${what}: signatures verified but the body is not this event (id, type or user_id differ)`);
   }

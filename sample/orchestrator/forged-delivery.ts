@@ -8,7 +8,12 @@ import { Webhook } from 'standardwebhooks';
 export async function sendForgedDelivery(url: string): Promise<{ webhookId: string; status: number }> {
   const wrongSecret = `whsec_${randomBytes(32).toString('base64')}`;
   const webhookId = `evt_forged_${randomBytes(6).toString('hex')}`;
-  const body = JSON.stringify({ id: webhookId, type: 'user.deleted', created_at: new Date().toISOString(), data: { user_id: 'usr_forged', email: 'attacker@example.com' } });
+  const body = JSON.stringify({
+    id: webhookId,
+    type: 'user.deleted',
+    created_at: new Date().toISOString(),
+    data: { user_id: 'usr_forged', email: 'attacker@example.com' },
+  });
   const now = new Date();
   const response = await fetch(url, {
     method: 'POST',

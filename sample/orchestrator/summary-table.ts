@@ -14,7 +14,11 @@ const COLUMNS: Array<{ title: string; cell: (row: SummaryRow) => string }> = [
 export function renderSummaryTable(rows: readonly SummaryRow[]): string {
   const cells = [COLUMNS.map((column) => column.title), ...rows.map((row) => COLUMNS.map((column) => column.cell(row)))];
   const widths = COLUMNS.map((_, index) => Math.max(...cells.map((line) => line[index].length)));
-  const format = (line: string[]) => line.map((cell, index) => cell.padEnd(widths[index])).join('  ').trimEnd();
+  const format = (line: string[]) =>
+    line
+      .map((cell, index) => cell.padEnd(widths[index]))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
   return [format(cells[0]), rule, ...cells.slice(1).map(format)].join('\n');
 }

@@ -36,7 +36,9 @@ function tally(receiver: TestReceiver, path: string) {
 async function emitBurst(t: TestApp, ownerId: string, total: number, onBatch?: (sent: number) => Promise<void>): Promise<string[]> {
   const ids: string[] = [];
   for (let sent = 0; sent < total; sent += 50) {
-    const batch = await t.publisher.emitMany(Array.from({ length: 50 }, (_, i) => ({ type: 'order.paid', data: { n: sent + i }, ownerId })));
+    const batch = await t.publisher.emitMany(
+      Array.from({ length: 50 }, (_, i) => ({ type: 'order.paid', data: { n: sent + i }, ownerId })),
+    );
     ids.push(...batch.map((e) => e.id));
     await onBatch?.(sent + 50);
   }
@@ -76,7 +78,11 @@ function leasedNow(t: TestApp): Promise<number> {
 }
 
 async function allSucceeded(t: TestApp, eventIds: string[]): Promise<boolean> {
-  const pending = await t.dataSource.getRepository(WebhookDeliveryEntity).createQueryBuilder('d').where('d.status <> :ok', { ok: 'succeeded' }).getCount();
+  const pending = await t.dataSource
+    .getRepository(WebhookDeliveryEntity)
+    .createQueryBuilder('d')
+    .where('d.status <> :ok', { ok: 'succeeded' })
+    .getCount();
   const total = await t.dataSource.getRepository(WebhookDeliveryEntity).count();
   return pending === 0 && total === eventIds.length;
 }
@@ -102,7 +108,11 @@ describe('delivery guarantees under faults', () => {
     const t = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: FAULT_OPTIONS });
     try {
       const owner = uniqueOwner();
-      await t.api(owner).post('/v1/webhooks').send({ url: receiver.url('/flush'), events: ['*'] }).expect(201);
+      await t
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/flush'), events: ['*'] })
+        .expect(201);
       let flushed: QueuedWork | undefined;
       let emittedAtFlush = -1;
       let deliveredAtFlush = -1;
@@ -134,14 +144,27 @@ describe('delivery guarantees under faults', () => {
   });
 
   it(`loses nothing when a worker is killed with SIGKILL mid-burst and another starts`, async () => {
-    const emitter = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
-    const worker = { database: database.options, redisUrl: redis.url, webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: emitter.queueName, authenticate: undefined } };
+    const emitter = await startTestApp({
+      database,
+      dropDatabase: false,
+      redis: redis.url,
+      webhooks: { ...FAULT_OPTIONS, processor: false },
+    });
+    const worker = {
+      database: database.options,
+      redisUrl: redis.url,
+      webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: emitter.queueName, authenticate: undefined },
+    };
     let first: WorkerProcess | undefined;
     let second: WorkerProcess | undefined;
     try {
       first = await WorkerProcess.start(worker);
       const owner = uniqueOwner();
-      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/killed'), events: ['*'] }).expect(201);
+      await emitter
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/killed'), events: ['*'] })
+        .expect(201);
       let killedAt = -1;
       let emittedAtKill = -1;
       let leasedAtKill = -1;
@@ -178,11 +201,19 @@ describe('delivery guarantees under faults', () => {
   it(`loses nothing when a process that emits and delivers is killed with SIGKILL, leases on its own emits included`, async () => {
     const api = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
     const owner = uniqueOwner();
-    const worker = { database: database.options, redisUrl: redis.url, webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: api.queueName, authenticate: undefined } };
+    const worker = {
+      database: database.options,
+      redisUrl: redis.url,
+      webhooks: { ...testWebhookOptions(FAULT_OPTIONS), queueName: api.queueName, authenticate: undefined },
+    };
     let host: WorkerProcess | undefined;
     let second: WorkerProcess | undefined;
     try {
-      await api.api(owner).post('/v1/webhooks').send({ url: receiver.url('/host-killed'), events: ['*'] }).expect(201);
+      await api
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/host-killed'), events: ['*'] })
+        .expect(201);
       host = await WorkerProcess.start({ ...worker, emit: { ownerId: owner, type: 'order.paid', count: 2 * BURST, pauseMs: 25 } });
       await waitFor('some deliveries before the kill', () => receiver.at('/host-killed').length >= 300);
       await host.kill();
@@ -222,13 +253,30 @@ describe('delivery guarantees under faults', () => {
 
   it('repairs a commit that never reached Redis (the emitter died, or Redis was away, before queueing)', async () => {
     // Nothing listens there: every enqueue fails at once, as if the process had died right after commit.
-    const deadRedis = { host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null };
-    const emitter = await startTestApp({ database, dropDatabase: false, redis: deadRedis, webhooks: { ...FAULT_OPTIONS, processor: false, rateLimit: false } });
+    const deadRedis = {
+      host: '127.0.0.1',
+      port: await freePort(),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    };
+    const emitter = await startTestApp({
+      database,
+      dropDatabase: false,
+      redis: deadRedis,
+      webhooks: { ...FAULT_OPTIONS, processor: false, rateLimit: false },
+    });
     const owner = uniqueOwner();
     let ids: string[];
     try {
-      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/orphaned'), events: ['*'] }).expect(201);
-      ids = (await emitter.publisher.emitMany(Array.from({ length: 20 }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })))).map((e) => e.id);
+      await emitter
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/orphaned'), events: ['*'] })
+        .expect(201);
+      ids = (
+        await emitter.publisher.emitMany(Array.from({ length: 20 }, (_, n) => ({ type: 'user.created', data: { n }, ownerId: owner })))
+      ).map((e) => e.id);
       expect(await emitter.dataSource.getRepository(WebhookDeliveryEntity).countBy({ status: 'pending' })).toBe(20);
     } finally {
       await emitter.close();
@@ -244,7 +292,12 @@ describe('delivery guarantees under faults', () => {
 
   it('resumes delivery when the database comes back after an outage during a burst', async () => {
     const proxy = await TcpProxy.start(serverAddress(database.options));
-    const emitter = await startTestApp({ database, dropDatabase: false, redis: redis.url, webhooks: { ...FAULT_OPTIONS, processor: false } });
+    const emitter = await startTestApp({
+      database,
+      dropDatabase: false,
+      redis: redis.url,
+      webhooks: { ...FAULT_OPTIONS, processor: false },
+    });
     const worker = await startTestApp({
       database: { ...database, options: throughPort(database.options, proxy.port) },
       dropDatabase: false,
@@ -253,7 +306,11 @@ describe('delivery guarantees under faults', () => {
     });
     try {
       const owner = uniqueOwner();
-      await emitter.api(owner).post('/v1/webhooks').send({ url: receiver.url('/outage'), events: ['*'] }).expect(201);
+      await emitter
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/outage'), events: ['*'] })
+        .expect(201);
       const pending = () => emitter.dataSource.getRepository(WebhookDeliveryEntity).countBy({ status: 'pending' });
       let cutAt = -1;
       let pendingAtCut = -1;
@@ -317,7 +374,12 @@ describe('delivery guarantees under faults', () => {
       const owner = uniqueOwner();
       // Five endpoints and two events: ten deliveries, within the two requests each endpoint starts with.
       const paths = ['/held-1', '/held-2', '/held-3', '/held-4', '/held-5'];
-      for (const path of paths) await emitter.api(owner).post('/v1/webhooks').send({ url: holder.url(path), events: ['*'] }).expect(201);
+      for (const path of paths)
+        await emitter
+          .api(owner)
+          .post('/v1/webhooks')
+          .send({ url: holder.url(path), events: ['*'] })
+          .expect(201);
       const events = await emitter.publisher.emitMany([0, 1].map((n) => ({ type: 'order.paid', data: { n }, ownerId: owner })));
       const ids = events.map((e) => e.id);
       await waitFor('all 10 requests in flight at the receiver', () => holder.heldCount === 10);
@@ -363,7 +425,11 @@ describe('delivery guarantees under faults', () => {
     });
     try {
       const owner = uniqueOwner();
-      await app.api(owner).post('/v1/webhooks').send({ url: receiver.url('/down-at-emit'), events: ['*'] }).expect(201);
+      await app
+        .api(owner)
+        .post('/v1/webhooks')
+        .send({ url: receiver.url('/down-at-emit'), events: ['*'] })
+        .expect(201);
       const queue = `bull:${app.queueName}:wait`;
       const queuedBefore = await redis.command('LLEN', queue);
       await proxy.cut();
@@ -372,7 +438,15 @@ describe('delivery guarantees under faults', () => {
       expect(error.message).toMatch(/^Webhook event was not stored: /);
       await proxy.restore();
       expect(await redis.command('LLEN', queue)).toBe(queuedBefore);
-      await waitFor('the database to answer again', () => app.dataSource.getRepository(WebhookEventEntity).count().then(() => true), 20_000);
+      await waitFor(
+        'the database to answer again',
+        () =>
+          app.dataSource
+            .getRepository(WebhookEventEntity)
+            .count()
+            .then(() => true),
+        20_000,
+      );
       expect(await app.dataSource.getRepository(WebhookEventEntity).countBy({ ownerId: owner })).toBe(0);
       expect(await app.dataSource.getRepository(WebhookDeliveryEntity).count()).toBe(0);
       const { id } = await app.publisher.emit('user.created', { n: 2 }, { ownerId: owner });

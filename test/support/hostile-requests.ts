@@ -49,7 +49,11 @@ export async function send(port: number, req: RawRequest, timeoutMs = 10_000): P
   return { status, headers, text, json, ms: Date.now() - started };
 }
 
-function sendWithHttp(port: number, req: RawRequest, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+function sendWithHttp(
+  port: number,
+  req: RawRequest,
+  timeoutMs: number,
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
     const headers: Record<string, string | number> = { ...req.headers };
@@ -60,7 +64,14 @@ function sendWithHttp(port: number, req: RawRequest, timeoutMs: number): Promise
     }
     // Bodies the server refuses early (413) are answered before the upload ends: use a fresh socket
     // so a half-written request never poisons a kept-alive one.
-    const outgoing = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: body && body.length > 64 * 1024 ? false : agent });
+    const outgoing = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: req.method,
+      path: req.path,
+      headers,
+      agent: body && body.length > 64 * 1024 ? false : agent,
+    });
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
@@ -103,7 +114,11 @@ function sendWithHttp(port: number, req: RawRequest, timeoutMs: number): Promise
 }
 
 /** Minimal HTTP/1.1 over a socket (Connection: close, so the body ends with the stream). */
-function sendOverSocket(port: number, req: RawRequest, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+function sendOverSocket(
+  port: number,
+  req: RawRequest,
+  timeoutMs: number,
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const body = req.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
     const lines = [`${req.method} ${req.path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
@@ -164,7 +179,10 @@ export async function mapLimit<T, R>(items: readonly T[], concurrency: number, w
 }
 
 /** Every row of each table, ordered by id, with values normalised to JSON so drivers compare alike. */
-export async function snapshotTables(dataSource: DataSource, entities: Record<string, EntityTarget<ObjectLiteral>>): Promise<Record<string, unknown[]>> {
+export async function snapshotTables(
+  dataSource: DataSource,
+  entities: Record<string, EntityTarget<ObjectLiteral>>,
+): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, entity] of Object.entries(entities)) {
     const rows = await dataSource.getRepository(entity).find({ order: { id: 'ASC' } });
@@ -197,7 +215,9 @@ export function describeSnapshotChanges(before: Record<string, unknown[]>, after
       const was = old.get(id)!;
       const columns = Object.keys({ ...was, ...row }).filter((column) => JSON.stringify(was[column]) !== JSON.stringify(row[column]));
       if (columns.length) {
-        changes.push(`${table}: row ${id} changed: ${columns.map((c) => `${c} ${JSON.stringify(was[c])} → ${JSON.stringify(row[c])}`.slice(0, 160)).join(', ')}`);
+        changes.push(
+          `${table}: row ${id} changed: ${columns.map((c) => `${c} ${JSON.stringify(was[c])} → ${JSON.stringify(row[c])}`.slice(0, 160)).join(', ')}`,
+        );
       }
     }
     for (const id of old.keys()) if (!now.has(id)) changes.push(`${table}: row ${id} removed`);

@@ -28,7 +28,9 @@ export function selectedDatabase(): DatabaseKind {
   throw new Error(`DB=${process.env.DB} is not one of sqlite, postgres, mariadb`);
 }
 
-export async function createTestDatabase(options: { kind?: DatabaseKind; synchronize?: boolean; file?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { kind?: DatabaseKind; synchronize?: boolean; file?: boolean } = {},
+): Promise<TestDatabase> {
   const kind = options.kind ?? selectedDatabase();
   const synchronize = options.synchronize ?? true;
   const name = `wh_${randomBytes(6).toString('hex')}`;

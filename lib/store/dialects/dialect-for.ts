@@ -19,7 +19,9 @@ export function dialectFor(dataSource: DataSource): SqlDialect {
   const known = DIALECTS.find((entry) => entry.types.includes(type));
   if (!known) {
     const supported = DIALECTS.flatMap((entry) => entry.types).join(', ');
-    throw new WebhooksSetupError(`the TypeORM data source is of type "${type}", which WebhooksModule does not support; use one of ${supported}`);
+    throw new WebhooksSetupError(
+      `the TypeORM data source is of type "${type}", which WebhooksModule does not support; use one of ${supported}`,
+    );
   }
   return new known.dialect(new SqlWriter(dataSource));
 }

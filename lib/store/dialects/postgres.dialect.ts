@@ -10,7 +10,10 @@ export class PostgresDialect extends SqlDialect {
   /** One round trip: the UPDATE hands its rows to the read (emit-to-receiver latency). */
   override async claim(manager: EntityManager, statements: ClaimStatements): Promise<RawRow[]> {
     const columns = statements.leasedColumns.map((name) => this.sql.column(name)).join(', ');
-    return manager.query(`WITH claimed AS (${statements.lease.sql} RETURNING ${columns}) ${statements.read('claimed')}`, statements.lease.values);
+    return manager.query(
+      `WITH claimed AS (${statements.lease.sql} RETURNING ${columns}) ${statements.read('claimed')}`,
+      statements.lease.values,
+    );
   }
 
   /**

@@ -139,7 +139,8 @@ export abstract class SqlDialect {
       const values = outcomeValues(row);
       const cells = OUTCOME_COLUMNS.map(([name, type], n) => {
         const value = values[n];
-        const literal = type === 'text' ? (value === null ? 'NULL' : p.add(value)) : value === null ? 'NULL' : String(Math.trunc(value as number));
+        const literal =
+          type === 'text' ? (value === null ? 'NULL' : p.add(value)) : value === null ? 'NULL' : String(Math.trunc(value as number));
         if (i > 0) return literal;
         return `${type === 'text' ? literal : `CAST(${literal} AS ${this.cast(type)})`} AS ${this.sql.column(`new_${name}`)}`;
       });
@@ -157,4 +158,3 @@ export abstract class SqlDialect {
 export function outcomeValues(row: OutcomeRow): Array<string | number | null> {
   return [row.id, row.leaseToken, row.status, row.attemptCount, row.nextAttemptAt, row.lastStatusCode, row.lastError, row.completedAt];
 }
-

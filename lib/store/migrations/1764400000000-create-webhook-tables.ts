@@ -48,9 +48,7 @@ export class CreateWebhookTables1764400000000 implements MigrationInterface {
           { name: 'idempotency_key', type: 'varchar', length: '191', isNullable: true },
           instant('created_at'),
         ],
-        indices: [
-          new TableIndex({ name: 'UQ_webhook_events_idempotency', columnNames: ['owner_id', 'idempotency_key'], isUnique: true }),
-        ],
+        indices: [new TableIndex({ name: 'UQ_webhook_events_idempotency', columnNames: ['owner_id', 'idempotency_key'], isUnique: true })],
       }),
     );
     await createTable(

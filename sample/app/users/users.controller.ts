@@ -20,7 +20,11 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
-  async create(@CurrentAccount() accountId: string, @Body() dto: CreateUserDto, @Res({ passthrough: true }) res: ResponseHeaders): Promise<UserView> {
+  async create(
+    @CurrentAccount() accountId: string,
+    @Body() dto: CreateUserDto,
+    @Res({ passthrough: true }) res: ResponseHeaders,
+  ): Promise<UserView> {
     return answer(await this.users.create(accountId, dto), res);
   }
 
@@ -36,7 +40,11 @@ export class UsersController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentAccount() accountId: string, @Param('id') id: string, @Res({ passthrough: true }) res: ResponseHeaders): Promise<void> {
+  async remove(
+    @CurrentAccount() accountId: string,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: ResponseHeaders,
+  ): Promise<void> {
     answer(await this.users.remove(accountId, id), res);
   }
 }

@@ -34,7 +34,10 @@ export class WorkerProcess {
 
   static async start(config: WorkerConfig): Promise<WorkerProcess> {
     const script = join(process.cwd(), 'test', 'faults', 'fixtures', 'worker-process.mjs');
-    const child = spawn(process.execPath, [script], { env: { ...process.env, WORKER_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, WORKER_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const worker = new WorkerProcess(child);
     await new Promise<void>((resolve, reject) => {
       let output = '';
