@@ -54,7 +54,8 @@ export async function runProfile(): Promise<void> {
   for (const [name, window] of Object.entries(windows)) print(name, window);
   writeFileSync(RESULTS, JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, windows }, null, 2) + '\n');
   console.log(
-    `\nprofile pass took ${((wallNow() - started) / 1_000).toFixed(1)} s; counts in bench/results/profile.json, .cpuprofile files in bench/results/profiles/`,
+    `\nprofile pass took ${((wallNow() - started) / 1_000).toFixed(1)} s; ` +
+      'counts in bench/results/profile.json, .cpuprofile files in bench/results/profiles/',
   );
 }
 
@@ -196,7 +197,8 @@ function round3(value: number): number {
 
 function print(name: string, w: CountedWindow): void {
   console.log(
-    `\n=== ${name}: ${w.units} ${w.unit === 'delivery' ? 'deliveries' : `${w.unit}s`} in ${w.seconds.toFixed(1)} s (with counting and profiling on) ===`,
+    `\n=== ${name}: ${w.units} ${w.unit === 'delivery' ? 'deliveries' : `${w.unit}s`} in ${w.seconds.toFixed(1)} s ` +
+      '(with counting and profiling on) ===',
   );
   for (const [process, counts] of Object.entries(w.sqlPerUnit)) {
     if (counts.total === 0) continue;

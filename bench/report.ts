@@ -97,7 +97,10 @@ export function printHostLoad(results: ScenarioResult[]): string {
     .map((r) => {
       const c = r.host!.cpu!;
       const warning = c.foreignCores > 0.2 ? `  ← other processes competed: ${c.topForeign.join('; ')}` : '';
-      return `  ${r.id.padEnd(3)} ${c.seconds.toFixed(1).padStart(6)} s   host busy ${c.hostBusyCores.toFixed(2)} cores, of which outside the bench ≥ ${c.foreignCores.toFixed(2)}${warning}`;
+      return (
+        `  ${r.id.padEnd(3)} ${c.seconds.toFixed(1).padStart(6)} s   host busy ${c.hostBusyCores.toFixed(2)} cores, ` +
+        `of which outside the bench ≥ ${c.foreignCores.toFixed(2)}${warning}`
+      );
     });
   if (lines.length === 0) return '';
   const out = [

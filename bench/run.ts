@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   const machine = await machineInfo();
   console.log(
     `nestjs-webhooks bench @ ${machine.commit}: ${machine.cpuModel} × ${machine.cores}, Node ${machine.node}, ` +
-      `PostgreSQL ${machine.postgres}, Redis ${machine.redis}, scale ${config.scale}, concurrency ${config.concurrency}, body ${config.bodyBytes} B`,
+      `PostgreSQL ${machine.postgres}, Redis ${machine.redis}, scale ${config.scale}, ` +
+      `concurrency ${config.concurrency}, body ${config.bodyBytes} B`,
   );
   const receiver = await Child.start<Receiver['ready']>(RECEIVER_SCRIPT, { name: 'receiver' });
   const context: ScenarioContext = { receiver, results: new Map() };
@@ -91,12 +92,14 @@ async function main(): Promise<void> {
   const table = printTable(results);
   if (limit)
     console.log(
-      `× L: divided by ${limit.from} = ${Math.round(limit.limit).toLocaleString('en-US')} deliveries/s, the better of this run's two L measurements`,
+      `× L: divided by ${limit.from} = ${Math.round(limit.limit).toLocaleString('en-US')} deliveries/s, ` +
+        "the better of this run's two L measurements",
     );
   console.log('');
   const hostLoad = printHostLoad(results);
   console.log(
-    `\nelapsed ${elapsedSeconds.toFixed(1)} s${elapsedSeconds > 300 ? ' (over the 5-minute budget)' : ''}; results in bench/results/latest.json`,
+    `\nelapsed ${elapsedSeconds.toFixed(1)} s${elapsedSeconds > 300 ? ' (over the 5-minute budget)' : ''}; ` +
+      'results in bench/results/latest.json',
   );
   writeResults(RESULTS, { machine, config, elapsedSeconds, limit, results, table: `${table}\n\n${hostLoad}` });
   if (results.some((r) => r.error)) process.exitCode = 1;

@@ -44,5 +44,6 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `entries ok: testing loads ${testing.packages.size} packages, none of ${HEAVY.join(', ')}; the main entry loads neither testing nor ${OPTIONAL.join(', ')}`,
+  `entries ok: testing loads ${testing.packages.size} packages, none of ${HEAVY.join(', ')}; ` +
+    `the main entry loads neither testing nor ${OPTIONAL.join(', ')}`,
 );

@@ -17,7 +17,8 @@ describe('DeliveryStore', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ webhooks: { processor: false } });
-    store = new DeliveryStore(t.dataSource, t.app.get(SqlDialect), t.app.get(WriteTransactions)); // the store is only provided with the processor
+    // the store is only provided with the processor
+    store = new DeliveryStore(t.dataSource, t.app.get(SqlDialect), t.app.get(WriteTransactions));
   });
 
   afterAll(() => t.close());

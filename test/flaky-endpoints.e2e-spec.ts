@@ -97,25 +97,29 @@ describe('flaky endpoints', () => {
 
     afterAll(() => quick.close());
 
-    it('runs the deliveries of an endpoint that never answers through their schedule, probing it at least every maximum back-off', async () => {
-      const { owner, path, id } = await flakyEndpoint('dead', { hang: true }, 1, quick);
-      for (let n = 0; n < 20; n++) await quick.publisher.emit('user.created', { n }, { ownerId: owner });
-      await waitFor('every delivery to fail', async () => (await statusCounts(id, quick)).failed === 20, 30_000, 100);
+    it(
+      'runs the deliveries of an endpoint that never answers through their schedule, ' + 'probing it at least every maximum back-off',
+      async () => {
+        const { owner, path, id } = await flakyEndpoint('dead', { hang: true }, 1, quick);
+        for (let n = 0; n < 20; n++) await quick.publisher.emit('user.created', { n }, { ownerId: owner });
+        await waitFor('every delivery to fail', async () => (await statusCounts(id, quick)).failed === 20, 30_000, 100);
 
-      const deliveries = await quick.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId: id });
-      const attempts = await quick.dataSource
-        .getRepository(WebhookDeliveryAttemptEntity)
-        .findBy({ deliveryId: In(deliveries.map((d) => d.id)) });
-      expect(deliveries.every((delivery) => delivery.attemptCount === 4)).toBe(true);
-      // Four attempts each, as the schedule says; most of them shared a failed probe instead of being sent.
-      expect(attempts).toHaveLength(80);
-      const unsent = attempts.filter((attempt) => attempt.error?.startsWith("not sent: the endpoint's probe"));
-      expect(unsent.length).toBeGreaterThan(0);
-      expect(receiver.at(path).length).toBe(80 - unsent.length);
-      // While it was open, probes kept going out: more requests than it took to open it. That the back-off is
-      // capped at maxBackoffMs is proven in simulated time by endpoint-gate.spec.ts; the wall-clock gap is the bench's.
-      expect(receiver.at(path).length).toBeGreaterThan(breaker.failuresToOpen);
-    }, 40_000);
+        const deliveries = await quick.dataSource.getRepository(WebhookDeliveryEntity).findBy({ endpointId: id });
+        const attempts = await quick.dataSource
+          .getRepository(WebhookDeliveryAttemptEntity)
+          .findBy({ deliveryId: In(deliveries.map((d) => d.id)) });
+        expect(deliveries.every((delivery) => delivery.attemptCount === 4)).toBe(true);
+        // Four attempts each, as the schedule says; most of them shared a failed probe instead of being sent.
+        expect(attempts).toHaveLength(80);
+        const unsent = attempts.filter((attempt) => attempt.error?.startsWith("not sent: the endpoint's probe"));
+        expect(unsent.length).toBeGreaterThan(0);
+        expect(receiver.at(path).length).toBe(80 - unsent.length);
+        // While it was open, probes kept going out: more requests than it took to open it. That the back-off is
+        // capped at maxBackoffMs is proven in simulated time by endpoint-gate.spec.ts; the wall-clock gap is the bench's.
+        expect(receiver.at(path).length).toBeGreaterThan(breaker.failuresToOpen);
+      },
+      40_000,
+    );
 
     it('delivers everything to an endpoint that comes back after being dead for a while', async () => {
       const owner = uniqueOwner('revived');

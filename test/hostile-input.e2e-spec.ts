@@ -57,7 +57,10 @@ const ROUTES = [
 ] as const;
 type Route = (typeof ROUTES)[number] | 'unrouted';
 
-/** Who answers: the module ({statusCode, error, message}), Express's body parser via Nest ({statusCode, message}), or Node's HTTP parser (no JSON). */
+/**
+ * Who answers: the module ({statusCode, error, message}), Express's body parser via Nest ({statusCode, message}),
+ * or Node's HTTP parser (no JSON).
+ */
 type Answerer = 'app' | 'parser' | 'node';
 
 interface Case {
@@ -1057,7 +1060,8 @@ function buildCases(f: Fixtures): Case[] {
     },
     {
       message:
-        'url must use https\nevents must list 1-100 event types\ndescription must be at most 1024 characters\nenabled must be true or false\nmetadata.a must be a string',
+        'url must use https\nevents must list 1-100 event types\ndescription must be at most 1024 characters\n' +
+        'enabled must be true or false\nmetadata.a must be a string',
     },
   );
 

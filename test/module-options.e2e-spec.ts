@@ -76,7 +76,8 @@ describe('WebhooksModule options', () => {
   it('refuses to boot with controllers on and no authenticate', () => {
     expect(() => WebhooksModule.forRoot({ eventTypes: ['a.b'] })).toThrow(
       new WebhooksOptionsError(
-        'option "authenticate" is required while controllers are on: pass authenticate(req) returning { ownerId } or null, or set controllers: false for a worker-only instance',
+        'option "authenticate" is required while controllers are on: pass authenticate(req) returning { ownerId } or null, ' +
+          'or set controllers: false for a worker-only instance',
       ),
     );
   });
@@ -296,7 +297,8 @@ describe('WebhooksModule options', () => {
       );
       expect(() => WebhooksModule.forRootAsync({ useValue: {}, useFactory: () => ({}) } as any)).toThrow(
         'unknown option "useValue" of WebhooksModule.forRootAsync: ' +
-          'valid ones are imports, inject, useFactory, useClass, useExisting, path, controllers, processor, dataSourceName, queueName, isGlobal',
+          'valid ones are imports, inject, useFactory, useClass, useExisting, path, controllers, processor, ' +
+          'dataSourceName, queueName, isGlobal',
       );
       expect(() => WebhooksModule.forRootAsync({ useClass: class {}, useFactory: () => ({}) } as any)).toThrow(
         'forRootAsync needs exactly one of useFactory: (...inject) => options, useClass or useExisting',

@@ -37,72 +37,77 @@ describe('GET /v1/webhooks/:id/stats', () => {
     return body.id;
   }
 
-  it("reports the endpoint's own attempts, delivered to a real receiver: counts, success rate, p50/p95, last success and failure", async () => {
-    const owner = uniqueOwner('stats');
-    const id = await create(owner, '/stats');
-    const other = await create(owner, '/other');
-    const outcomes = [false, false, true, false, true, false, false, true, false];
-    for (const fail of outcomes) await t.publisher.emit('user.created', { fail }, { ownerId: owner });
+  it(
+    "reports the endpoint's own attempts, delivered to a real receiver: " + 'counts, success rate, p50/p95, last success and failure',
+    async () => {
+      const owner = uniqueOwner('stats');
+      const id = await create(owner, '/stats');
+      const other = await create(owner, '/other');
+      const outcomes = [false, false, true, false, true, false, false, true, false];
+      for (const fail of outcomes) await t.publisher.emit('user.created', { fail }, { ownerId: owner });
 
-    const finished = async (endpoint: string) => {
-      const { body } = await t.api(owner).get(`/v1/webhooks/${endpoint}/deliveries?limit=100`).expect(200);
-      return body.data.length === outcomes.length && body.data.every((d: { status: string }) => d.status !== 'pending') ? body.data : null;
-    };
-    await waitFor(
-      'every delivery to both endpoints to finish',
-      async () => (await finished(id)) !== null && (await finished(other)) !== null,
-    );
+      const finished = async (endpoint: string) => {
+        const { body } = await t.api(owner).get(`/v1/webhooks/${endpoint}/deliveries?limit=100`).expect(200);
+        return body.data.length === outcomes.length && body.data.every((d: { status: string }) => d.status !== 'pending')
+          ? body.data
+          : null;
+      };
+      await waitFor(
+        'every delivery to both endpoints to finish',
+        async () => (await finished(id)) !== null && (await finished(other)) !== null,
+      );
 
-    const deliveries: Array<{ id: string }> = (await finished(id))!;
-    const attempts = (
-      await Promise.all(
-        deliveries.map(async (d) => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries/${d.id}`).expect(200)).body.attempts),
-      )
-    ).flat() as Array<{ started_at: string; duration_ms: number; status_code: number | null; error: string | null }>;
-    const ok = (a: (typeof attempts)[number]) => a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
-    const latest = (list: typeof attempts) =>
-      list.length === 0
-        ? null
-        : list
-            .map((a) => a.started_at)
-            .sort()
-            .at(-1);
-    const durations = attempts
-      .filter((a) => !a.error?.startsWith('not sent: '))
-      .map((a) => a.duration_ms)
-      .sort((a, b) => a - b);
-    const succeeded = attempts.filter(ok).length;
-    expect(succeeded).toBe(outcomes.filter((fail) => !fail).length);
+      const deliveries: Array<{ id: string }> = (await finished(id))!;
+      const attempts = (
+        await Promise.all(
+          deliveries.map(async (d) => (await t.api(owner).get(`/v1/webhooks/${id}/deliveries/${d.id}`).expect(200)).body.attempts),
+        )
+      ).flat() as Array<{ started_at: string; duration_ms: number; status_code: number | null; error: string | null }>;
+      const ok = (a: (typeof attempts)[number]) => a.status_code !== null && a.status_code >= 200 && a.status_code < 300;
+      const latest = (list: typeof attempts) =>
+        list.length === 0
+          ? null
+          : list
+              .map((a) => a.started_at)
+              .sort()
+              .at(-1);
+      const durations = attempts
+        .filter((a) => !a.error?.startsWith('not sent: '))
+        .map((a) => a.duration_ms)
+        .sort((a, b) => a - b);
+      const succeeded = attempts.filter(ok).length;
+      expect(succeeded).toBe(outcomes.filter((fail) => !fail).length);
 
-    const { body: stats } = await t.api(owner).get(`/v1/webhooks/${id}/stats?window=1h`).expect(200);
-    expect(stats).toEqual({
-      webhook_id: id,
-      window: '1h',
-      since: expect.any(String),
-      until: expect.any(String),
-      attempts: attempts.length,
-      succeeded,
-      failed: attempts.length - succeeded,
-      success_rate: succeeded / attempts.length,
-      p50_duration_ms: nearestRank(durations, 50),
-      p95_duration_ms: nearestRank(durations, 95),
-      durations_sampled: durations.length,
-      last_success_at: latest(attempts.filter(ok)),
-      last_failure_at: latest(attempts.filter((a) => !ok(a))),
-    });
-    expect(Date.parse(stats.until) - Date.parse(stats.since)).toBe(HOUR);
+      const { body: stats } = await t.api(owner).get(`/v1/webhooks/${id}/stats?window=1h`).expect(200);
+      expect(stats).toEqual({
+        webhook_id: id,
+        window: '1h',
+        since: expect.any(String),
+        until: expect.any(String),
+        attempts: attempts.length,
+        succeeded,
+        failed: attempts.length - succeeded,
+        success_rate: succeeded / attempts.length,
+        p50_duration_ms: nearestRank(durations, 50),
+        p95_duration_ms: nearestRank(durations, 95),
+        durations_sampled: durations.length,
+        last_success_at: latest(attempts.filter(ok)),
+        last_failure_at: latest(attempts.filter((a) => !ok(a))),
+      });
+      expect(Date.parse(stats.until) - Date.parse(stats.since)).toBe(HOUR);
 
-    // The sibling endpoint's attempts are its own.
-    const { body: siblings } = await t.api(owner).get(`/v1/webhooks/${other}/stats`).expect(200);
-    expect(siblings).toMatchObject({
-      window: '24h',
-      attempts: outcomes.length,
-      succeeded: outcomes.length,
-      failed: 0,
-      success_rate: 1,
-      last_failure_at: null,
-    });
-  });
+      // The sibling endpoint's attempts are its own.
+      const { body: siblings } = await t.api(owner).get(`/v1/webhooks/${other}/stats`).expect(200);
+      expect(siblings).toMatchObject({
+        window: '24h',
+        attempts: outcomes.length,
+        succeeded: outcomes.length,
+        failed: 0,
+        success_rate: 1,
+        last_failure_at: null,
+      });
+    },
+  );
 
   it('counts only the attempts inside the window, and leaves unsent attempts out of the durations', async () => {
     const owner = uniqueOwner('stats');

@@ -151,7 +151,8 @@ function resolveEventTypes(value: unknown): ResolvedWebhooksOptions['eventTypes'
     const name = typeof entry === 'string' ? entry : entry?.name;
     if (!isValidEventTypeName(name)) {
       throw new WebhooksOptionsError(
-        `eventTypes[${index}] must be a dot-separated name such as "user.created" (or { name, description?, schema? }), got ${describe(entry)}`,
+        `eventTypes[${index}] must be a dot-separated name such as "user.created" ` +
+          `(or { name, description?, schema? }), got ${describe(entry)}`,
       );
     }
     if (seen.has(name)) throw new WebhooksOptionsError(`eventTypes[${index}]: "${name}" is listed twice`);
@@ -284,7 +285,8 @@ function resolveFrameAncestors(value: unknown): string[] {
   value.forEach((source, index) => {
     if (typeof source !== 'string' || !FRAME_SOURCE.test(source)) {
       throw new WebhooksOptionsError(
-        `option "portal.frameAncestors[${index}]" must be "'self'", "'none'" or an origin such as "https://app.example.com", got ${describe(source)}`,
+        `option "portal.frameAncestors[${index}]" must be "'self'", "'none'" ` +
+          `or an origin such as "https://app.example.com", got ${describe(source)}`,
       );
     }
   });

@@ -9,7 +9,8 @@ describe('serializeEvent', () => {
   it('writes the seed guide envelope in order, with data untouched', () => {
     const body = serializeEvent('evt_1', 'user.created', at, { user_id: 'usr_1', email: 'a@example.com', when: new Date(0), n: null });
     expect(body).toBe(
-      '{"id":"evt_1","type":"user.created","created_at":"2026-01-01T12:00:00.000Z","data":{"user_id":"usr_1","email":"a@example.com","when":"1970-01-01T00:00:00.000Z","n":null}}',
+      '{"id":"evt_1","type":"user.created","created_at":"2026-01-01T12:00:00.000Z",' +
+        '"data":{"user_id":"usr_1","email":"a@example.com","when":"1970-01-01T00:00:00.000Z","n":null}}',
     );
     expect(Object.keys(JSON.parse(body))).toEqual(['id', 'type', 'created_at', 'data']);
   });

@@ -72,7 +72,8 @@ export class WebhookEndpointService {
       const count = await manager.countBy(WebhookEndpointEntity, { ownerId });
       if (count >= this.options.maxEndpointsPerOwner) {
         throw new WebhookConflictError(
-          `this owner already has ${count} webhook endpoints, the most allowed (maxEndpointsPerOwner: ${this.options.maxEndpointsPerOwner}); delete one first`,
+          `this owner already has ${count} webhook endpoints, ` +
+            `the most allowed (maxEndpointsPerOwner: ${this.options.maxEndpointsPerOwner}); delete one first`,
         );
       }
       // A copy: TypeORM merges driver defaults back into the inserted object (MariaDB turns `true` into 1).

@@ -89,17 +89,23 @@ export class DeliveryStore {
     // and walked every due row of a 25,000-delivery backlog for each claim of 50 (9.6 ms a claim).
     // (Placeholders are handed out in the order they appear: MySQL and SQLite bind `?` by position.)
     const lease =
-      `UPDATE ${sql.table(WebhookDeliveryEntity)} SET ${c('lease_token')} = ${p.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
-      `WHERE ${c('id')} IN (${p.list(ids)}) AND CASE WHEN ${c('status')} = ${p.add('pending')} AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} ` +
+      `UPDATE ${sql.table(WebhookDeliveryEntity)} ` +
+      `SET ${c('lease_token')} = ${p.add(token)}, ${c('lease_until')} = ${Math.trunc(now + leaseMs)} ` +
+      `WHERE ${c('id')} IN (${p.list(ids)}) ` +
+      `AND CASE WHEN ${c('status')} = ${p.add('pending')} AND ${c('next_attempt_at')} <= ${Math.trunc(now + EARLY_TOLERANCE_MS)} ` +
       `AND (${c('lease_until')} IS NULL OR ${c('lease_until')} < ${Math.trunc(now)}) THEN 1 ELSE 0 END = 1`;
     const read = (from: string) =>
-      `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, e.${c('body')} AS ${c('body')}, e.${c('trace_context')} AS ${c('trace_context')}, ` +
-      `${ENDPOINT_SNAPSHOT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, w.${c('id')} AS ${c('endpoint_found')} ` +
+      `SELECT ${CLAIMED_COLUMNS.map((name) => `d.${c(name)}`).join(', ')}, ` +
+      `e.${c('body')} AS ${c('body')}, e.${c('trace_context')} AS ${c('trace_context')}, ` +
+      `${ENDPOINT_SNAPSHOT_COLUMNS.map((name) => `w.${c(name)} AS ${c(`endpoint_${name}`)}`).join(', ')}, ` +
+      `w.${c('id')} AS ${c('endpoint_found')} ` +
       `FROM ${from} d ` +
       `LEFT JOIN ${sql.table(WebhookEventEntity)} e ON e.${c('id')} = d.${c('event_id')} ` +
       `LEFT JOIN ${sql.table(WebhookEndpointEntity)} w ON w.${c('id')} = d.${c('endpoint_id')}`;
     const leased = sql.parameters();
-    const readLeased = `${read(sql.table(WebhookDeliveryEntity))} WHERE d.${c('id')} IN (${leased.list(ids)}) AND d.${c('lease_token')} = ${leased.add(token)}`;
+    const readLeased =
+      `${read(sql.table(WebhookDeliveryEntity))} WHERE d.${c('id')} IN (${leased.list(ids)}) ` +
+      `AND d.${c('lease_token')} = ${leased.add(token)}`;
     const rows = await this.dialect.claim(this.dataSource.manager, {
       lease: { sql: lease, values: p.values },
       leasedColumns: CLAIMED_COLUMNS,

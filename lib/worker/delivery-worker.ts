@@ -157,7 +157,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Claims the deliveries (id → owner), already counted in their owners' rooms, and starts what it got; room is given back for the rest. */
+  /**
+   * Claims the deliveries (id → owner), already counted in their owners' rooms, and starts what it got;
+   * room is given back for the rest.
+   */
   private async claimAndStart(owners: ReadonlyMap<string, string>): Promise<void> {
     let claimed: ClaimedDelivery[];
     try {

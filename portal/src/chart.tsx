@@ -22,15 +22,21 @@ export function AttemptsChart({ buckets }: { buckets: Bucket[] }) {
           const x = i * slot + 2;
           return (
             <g key={b.start}>
-              <title>{`${new Date(b.start).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}: ${b.succeeded} succeeded, ${b.failed} failed`}</title>
+              <title>
+                {`${new Date(b.start).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}: ` +
+                  `${b.succeeded} succeeded, ${b.failed} failed`}
+              </title>
               {bad > 0 && <rect x={x} y={height - bad} width={bar} height={bad} class="bar-failed" />}
               {ok > 0 && <rect x={x} y={height - bad - ok} width={bar} height={ok} class="bar-succeeded" />}
             </g>
           );
         })}
       </svg>
+      {/* Prettier would join the two legends into a line of 141 characters. */}
+      {/* prettier-ignore */}
       <figcaption>
-        <span class="legend legend-succeeded">succeeded ({succeeded})</span> <span class="legend legend-failed">failed ({failed})</span>{' '}
+        <span class="legend legend-succeeded">succeeded ({succeeded})</span>{' '}
+        <span class="legend legend-failed">failed ({failed})</span>{' '}
         <span class="muted">per hour, last 24 h</span>
       </figcaption>
     </figure>

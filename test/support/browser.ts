@@ -7,7 +7,8 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `Chromium is not at ${CHROMIUM_PATH}: the portal's browser tests need it. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`,
+      `Chromium is not at ${CHROMIUM_PATH}: the portal's browser tests need it. ` +
+        'Install it (apt-get install -y chromium) or set CHROMIUM_PATH.',
     );
   }
   return chromium.launch({

@@ -216,7 +216,8 @@ export function describeSnapshotChanges(before: Record<string, unknown[]>, after
       const columns = Object.keys({ ...was, ...row }).filter((column) => JSON.stringify(was[column]) !== JSON.stringify(row[column]));
       if (columns.length) {
         changes.push(
-          `${table}: row ${id} changed: ${columns.map((c) => `${c} ${JSON.stringify(was[c])} → ${JSON.stringify(row[c])}`.slice(0, 160)).join(', ')}`,
+          `${table}: row ${id} changed: ` +
+            columns.map((c) => `${c} ${JSON.stringify(was[c])} → ${JSON.stringify(row[c])}`.slice(0, 160)).join(', '),
         );
       }
     }

@@ -91,7 +91,10 @@ function check(method: string, url: string, status: number, contentType: string,
   const problems = (response.schema.errors ?? []).map(
     (e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
   );
-  return `${where} answered ${status} with a body that does not match its schema: ${problems.join('; ')}\n  body: ${body.toString('utf8').slice(0, 500)}`;
+  return (
+    `${where} answered ${status} with a body that does not match its schema: ${problems.join('; ')}\n` +
+    `  body: ${body.toString('utf8').slice(0, 500)}`
+  );
 }
 
 /** Express middleware: records the answer's status and body, and checks them once it is sent. */
