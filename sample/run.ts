@@ -58,6 +58,9 @@ async function runSample(cleanup: CleanupStack): Promise<boolean> {
       `${row.id}  ${row.event_type.padEnd(12)} ${row.event_id}  ${row.status}, ${row.attempt_count} attempt(s), HTTP ${row.last_status_code}`,
     );
 
+  step('Scrape the metrics (GET /metrics, Prometheus text format)');
+  const scraped = await scrapeMetrics(app.url);
+
   step('Delete the endpoint');
   await app.api.call('DELETE', `/v1/webhooks/${webhook.id}`, 204);
   await app.api.call('GET', `/v1/webhooks/${webhook.id}`, 404);
@@ -65,11 +68,32 @@ async function runSample(cleanup: CleanupStack): Promise<boolean> {
   step('Summary');
   const verdict = judgeRun(expected, received, deliveries);
   if (forged.status !== 401) verdict.problems.push(`the receiver answered a forged delivery with ${forged.status}, not 401`);
+  const succeeded = deliveries.filter((row) => row.status === 'succeeded').length;
+  if (scraped.emitted !== expected.length) verdict.problems.push(`/metrics counted ${scraped.emitted} events emitted, not ${expected.length}`);
+  if (scraped.succeededAttempts !== succeeded) {
+    verdict.problems.push(`/metrics counted ${scraped.succeededAttempts} succeeded attempts, not ${succeeded}`);
+  }
   detail(renderSummaryTable(verdict.rows));
   for (const problem of verdict.problems) detail(`✗ ${problem}`);
   const passed = verdict.problems.length === 0;
   detail(passed ? `✓ all ${expected.length} events arrived and verified both ways` : `✗ ${verdict.problems.length} problem(s)`);
   return passed;
+}
+
+/** The two counters the story can check, summed over their labels. */
+async function scrapeMetrics(url: string): Promise<{ emitted: number; succeededAttempts: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const sum = (pattern: RegExp) =>
+    text
+      .split('\n')
+      .filter((line) => pattern.test(line))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  const scraped = {
+    emitted: sum(/^webhooks_events_emitted_total\{/),
+    succeededAttempts: sum(/^webhooks_delivery_attempts_total\{.*outcome="succeeded"/),
+  };
+  for (const line of text.split('\n').filter((l) => /^webhooks_(events_emitted|delivery_attempts)_total\{/.test(l))) detail(line);
+  return scraped;
 }
 
 async function useRedis(cleanup: CleanupStack): Promise<string> {
@@ -81,7 +105,7 @@ async function useRedis(cleanup: CleanupStack): Promise<string> {
 }
 
 /** The app on a fresh SQLite file and its own queue, with a client for its API key. */
-async function bootApp(redisUrl: string, cleanup: CleanupStack): Promise<{ api: ApiClient; poller: ApiClient }> {
+async function bootApp(redisUrl: string, cleanup: CleanupStack): Promise<{ url: string; api: ApiClient; poller: ApiClient }> {
   step('Boot the Nest app (SQLite + Bull + WebhooksModule)');
   const workDir = mkdtempSync(join(tmpdir(), 'nestjs-webhooks-sample-'));
   cleanup.add('temporary files', () => rmSync(workDir, { recursive: true, force: true }));
@@ -92,7 +116,7 @@ async function bootApp(redisUrl: string, cleanup: CleanupStack): Promise<{ api: 
   const { app, url } = await startApp({ databasePath, redisUrl, webhookQueue, apiKeys: new Map([[apiKey, ACCOUNT_ID]]) });
   cleanup.add('app', () => app.close());
   detail(`listening on ${url}, database ${databasePath}, queue ${webhookQueue}`);
-  return { api: new ApiClient(url, apiKey, (line) => detail(`→ ${line}`)), poller: new ApiClient(url, apiKey) };
+  return { url, api: new ApiClient(url, apiKey, (line) => detail(`→ ${line}`)), poller: new ApiClient(url, apiKey) };
 }
 
 /** `POST /v1/webhooks` with the body of the guide's curl example, pointed at the receiver's port. */

@@ -11,13 +11,23 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
+/** `require`, or `import()` for the ESM-only packages of Nest 12 (the compatibility job loads this file too). */
+async function load(name) {
+  try {
+    return require(name);
+  } catch (error) {
+    if (error.code !== 'ERR_REQUIRE_ESM' && !/Must use import to load ES Module/.test(error.message)) throw error;
+    return import(name);
+  }
+}
+
 async function buildOpenApiDocument(lib) {
   require('reflect-metadata');
-  const { Module } = require('@nestjs/common');
-  const { NestFactory } = require('@nestjs/core');
-  const { TypeOrmModule } = require('@nestjs/typeorm');
-  const { BullModule } = require('@nestjs/bull');
-  const { DocumentBuilder, SwaggerModule } = require('@nestjs/swagger');
+  const { Module } = await load('@nestjs/common');
+  const { NestFactory } = await load('@nestjs/core');
+  const { TypeOrmModule } = await load('@nestjs/typeorm');
+  const { BullModule } = await load('@nestjs/bull');
+  const { DocumentBuilder, SwaggerModule } = await load('@nestjs/swagger');
 
   // Nothing is served or delivered: the app exists only to be scanned, so Redis is never dialled.
   class DocumentAppModule {}

@@ -5,6 +5,7 @@ import { WebhooksModule } from 'nestjs-webhooks';
 import type { AppConfig } from './app.config.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { AuthModule } from './auth/auth.module.js';
+import { MetricsController } from './metrics.controller.js';
 import { UsersModule } from './users/users.module.js';
 import { webhooksOptions } from './webhooks.options.js';
 
@@ -14,6 +15,7 @@ export class AppModule {
     const apiKeys = new ApiKeys(config.apiKeys);
     return {
       module: AppModule,
+      controllers: [MetricsController],
       imports: [
         TypeOrmModule.forRoot({ type: 'better-sqlite3', database: config.databasePath, autoLoadEntities: true, synchronize: true }),
         BullModule.forRoot({ redis: config.redisUrl }),

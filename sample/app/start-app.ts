@@ -1,3 +1,4 @@
+import './telemetry.js'; // first: the module takes its meter when the app boots
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './app.config.js';
