@@ -69,7 +69,8 @@ async function runSample(cleanup: CleanupStack): Promise<boolean> {
   const verdict = judgeRun(expected, received, deliveries);
   if (forged.status !== 401) verdict.problems.push(`the receiver answered a forged delivery with ${forged.status}, not 401`);
   const succeeded = deliveries.filter((row) => row.status === 'succeeded').length;
-  if (scraped.emitted !== expected.length) verdict.problems.push(`/metrics counted ${scraped.emitted} events emitted, not ${expected.length}`);
+  if (scraped.emitted !== expected.length)
+    verdict.problems.push(`/metrics counted ${scraped.emitted} events emitted, not ${expected.length}`);
   if (scraped.succeededAttempts !== succeeded) {
     verdict.problems.push(`/metrics counted ${scraped.succeededAttempts} succeeded attempts, not ${succeeded}`);
   }
