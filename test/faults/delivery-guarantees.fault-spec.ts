@@ -114,16 +114,36 @@ describe('delivery guarantees under faults', () => {
         .send({ url: receiver.url('/flush'), events: ['*'] })
         .expect(201);
       let flushed: QueuedWork | undefined;
+      let emittedSoFar = 0;
       let emittedAtFlush = -1;
       let deliveredAtFlush = -1;
+      // The flush waits, while the burst goes on, for a moment when jobs are queued in Redis, so that it
+      // always destroys queued work (a worker that has taken every job would leave nothing to lose).
+      const flushWhenQueued = async () => {
+        await waitFor('some deliveries before the flush', () => receiver.at('/flush').length >= 200);
+        await waitFor(
+          'jobs queued in Redis to flush',
+          async () => {
+            const work = await redis.flushAllIfQueued(t.queueName);
+            if (work.jobs === 0) return false;
+            flushed = work;
+            deliveredAtFlush = tally(receiver, '/flush').unique;
+            emittedAtFlush = emittedSoFar;
+            return true;
+          },
+          20_000,
+          5,
+        );
+      };
+      let flushing: Promise<void> | undefined;
       const ids = await emitBurst(t, owner, BURST, async (sent) => {
-        if (!flushed && sent >= BURST / 2) {
-          await waitFor('some deliveries before the flush', () => receiver.at('/flush').length >= 200);
-          flushed = await redis.flushAll(t.queueName);
-          deliveredAtFlush = tally(receiver, '/flush').unique;
-          emittedAtFlush = sent;
+        emittedSoFar = sent;
+        if (!flushing && sent >= BURST / 2) {
+          flushing = flushWhenQueued();
+          flushing.catch(() => undefined); // awaited below, once the burst is out
         }
       });
+      await flushing;
       expect(ids).toHaveLength(BURST);
       // The flush destroyed queued work: jobs naming deliveries that had not reached the receiver yet.
       expect(flushed!.keys).toBeGreaterThan(0);

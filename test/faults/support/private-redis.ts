@@ -17,7 +17,8 @@ local function count(id)
 end
 for _, id in ipairs(redis.call('LRANGE', prefix .. 'wait', 0, -1)) do count(id) end
 for _, id in ipairs(redis.call('ZRANGE', prefix .. 'delayed', 0, -1)) do count(id) end
-if ARGV[2] == 'flush' then redis.call('FLUSHALL') end
+for _, id in ipairs(redis.call('LRANGE', prefix .. 'active', 0, -1)) do count(id) end
+if ARGV[2] == 'flush' or (ARGV[2] == 'flush-if-queued' and jobs > 0) then redis.call('FLUSHALL') end
 return { keys, jobs, deliveries }`;
 
 export interface QueuedWork {
@@ -93,7 +94,13 @@ export class PrivateRedis {
     return { keys, jobs, deliveries };
   }
 
-  /** What the queue holds now: its keys, the jobs waiting or delayed, and the delivery ids they name. */
+  /** Flushes only while the queue holds jobs (their count is then above 0), atomically with the count. */
+  async flushAllIfQueued(queueName: string): Promise<QueuedWork> {
+    const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'flush-if-queued')) as number[];
+    return { keys, jobs, deliveries };
+  }
+
+  /** What the queue holds now: its keys, the jobs waiting, delayed or being processed, and the delivery ids they name. */
   async queued(queueName: string): Promise<QueuedWork> {
     const [keys, jobs, deliveries] = (await this.command('EVAL', COUNT_QUEUED, '0', `bull:${queueName}:`, 'count')) as number[];
     return { keys, jobs, deliveries };
