@@ -252,9 +252,10 @@ describe('delivery guarantees under faults', () => {
       expect(reported.length).toBeGreaterThan(0);
       expect(reported.filter((id) => !storedSet.has(id))).toEqual([]);
       expect(stored.length - reported.length).toBeLessThanOrEqual(50);
-      // It died with work outstanding: leased deliveries of its own, and events the receiver had not seen.
+      // It died with work outstanding: deliveries leased to it whose outcome it never recorded. (Whether the
+      // receiver had already seen them depends on timing: it emits every 25 ms and delivers in about 1 ms.)
+      // expectNothingLost then requires every delivery row to end succeeded, those included.
       expect(leased).toBeGreaterThan(0);
-      expect(killedAt).toBeLessThan(stored.length);
       second = await WorkerProcess.start(worker);
       await expectNothingLost(
         api,
