@@ -40,6 +40,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** Claimed, not yet started nor deferred, per owner. */
   private readonly room: WaitingRoom;
   private stopping = false;
+  /** Claimed deliveries between the claim and their start (or hand-back). */
+  private readonly dispatching = new Set<Promise<void>>();
   /** Settles once Redis has answered Bull's naming of the consumer connection (see onApplicationBootstrap). */
   private consumerNamed: Promise<void> = Promise.resolve();
   private started = false;
@@ -198,9 +200,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private start(item: ClaimedDelivery, owner: string): void {
-    void this.dispatch(item)
+    const dispatching: Promise<void> = this.dispatch(item)
       .catch((error) => this.logger.error(`Could not dispatch delivery ${item.delivery.id}: ${(error as Error).message}`))
-      .finally(() => this.room.leave(owner));
+      .finally(() => {
+        this.room.leave(owner);
+        this.dispatching.delete(dispatching);
+      });
+    this.dispatching.add(dispatching);
   }
 
   /** Resolves once the delivery has started, or was put off because its endpoint is busy or backing off. */
@@ -259,6 +265,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       this.shutdown.abort();
       await withinDeadline(Promise.allSettled([...this.inFlight]), 1_000, undefined);
     }
+    // Deliveries that were waiting for a slot are handed back as the slots free up: their records must
+    // reach the recorder before it drains, and Redis before the queue's connection closes.
+    await withinDeadline(Promise.allSettled([...this.dispatching]), 1_000, undefined);
     await this.recorder.drain();
     await this.sender.close().catch(() => undefined);
   }
