@@ -11,6 +11,11 @@ export abstract class EventStore {
   /** The largest body this store keeps; the publisher caps payloads at the lower of this and `maxPayloadBytes`. */
   abstract readonly maxBodyBytes: number;
 
+  /** The cap on a serialized event: the host's `maxPayloadBytes`, lowered to what this store keeps. */
+  payloadLimit(maxPayloadBytes: number): number {
+    return Math.min(maxPayloadBytes, this.maxBodyBytes);
+  }
+
   /** Stores the events (all or nothing) and resolves with their ids in input order; a known idempotency key maps to its first event. */
   abstract write(events: PreparedEvent[], manager?: EntityManager): Promise<string[]>;
 }

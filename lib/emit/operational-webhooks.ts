@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not, type DataSource } from 'typeorm';
 import type { WebhooksHooks } from '../interfaces/webhooks-options.interface.js';
 import type { ResolvedWebhooksOptions } from '../config/resolved-options.js';
-import { SqlDialect } from '../store/dialects/sql-dialect.js';
 import { WebhookEndpointEntity } from '../store/entities/webhook-endpoint.entity.js';
 import { newId } from '../utils/id.js';
 import { WEBHOOKS_DATA_SOURCE, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import { matchesEventType } from './event-catalog.js';
-import { EventBatcher } from './event-batcher.js';
+import { EventStore } from './event-store.js';
 import { serializeEvent } from './event-envelope.js';
 import {
   DELIVERY_EXHAUSTED_EVENT,
@@ -40,8 +39,7 @@ export class OperationalWebhooks {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Inject(WEBHOOKS_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly dialect: SqlDialect,
-    private readonly batcher: EventBatcher,
+    private readonly store: EventStore,
   ) {}
 
   /** Resolves once the event is stored and handed over, or at once when no endpoint wants it. */
@@ -52,9 +50,8 @@ export class OperationalWebhooks {
       if (!(await this.anySubscriber(event))) return;
       const createdAt = new Date();
       const id = newId('evt', createdAt.getTime());
-      const limit = Math.min(this.options.maxPayloadBytes, this.dialect.maxBodyBytes);
-      const body = serializeEvent(id, event.type, createdAt, event.data, limit);
-      await this.batcher.write([
+      const body = serializeEvent(id, event.type, createdAt, event.data, this.store.payloadLimit(this.options.maxPayloadBytes));
+      await this.store.write([
         {
           id,
           ownerId: event.ownerId,

@@ -46,7 +46,7 @@ export class WebhookPublisher {
 
   /** The option, lowered where the store keeps less (MySQL and MariaDB keep the body in a TEXT column). */
   private get payloadLimit(): number {
-    return Math.min(this.options.maxPayloadBytes, this.store.maxBodyBytes);
+    return this.store.payloadLimit(this.options.maxPayloadBytes);
   }
 
   /** Stores the event and its deliveries, then queues them; resolves once the event is durable. */
