@@ -189,14 +189,21 @@ describe('reliability', () => {
       const purger = t.app.get(RetentionPurger);
       expect(await purger.purge(Date.now())).toEqual({ deliveries: 0, events: 0 });
 
+      // The failing endpoint keeps being retried meanwhile: what the purge must keep is every attempt recorded before it.
+      const attemptRows = t.dataSource.getRepository(WebhookDeliveryAttemptEntity);
+      const pendingDeliveries = await deliveries.find({ where: { endpointId: pendingEndpoint } });
+      const recordedBefore = await attemptRows.countBy(pendingDeliveries.map((d) => ({ deliveryId: d.id })));
+      const finished = await deliveries.find({ where: { status: 'succeeded' } });
       expect(await purger.purge(Date.now() + 31 * DAY)).toEqual({ deliveries: 20, events: 0 });
       const remaining = await deliveries.find({ where: emitted.map((e) => ({ eventId: e.id })) });
       expect(remaining).toHaveLength(20);
       expect(remaining.every((d) => d.endpointId === pendingEndpoint && d.status === 'pending')).toBe(true);
       expect(await t.dataSource.getRepository(WebhookEventEntity).countBy(emitted.map((e) => ({ id: e.id })))).toBe(20);
       const attempts = await t.dataSource.getRepository(WebhookDeliveryAttemptEntity).countBy(remaining.map((d) => ({ deliveryId: d.id })));
-      expect(attempts).toBe(receiver.at('/retained-down').length);
-      expect(await t.dataSource.getRepository(WebhookDeliveryAttemptEntity).count()).toBe(attempts);
+      expect(recordedBefore).toBeGreaterThan(0);
+      expect(attempts).toBeGreaterThanOrEqual(recordedBefore);
+      // The purged deliveries' attempts went with them.
+      expect(await attemptRows.countBy(finished.map((d) => ({ deliveryId: d.id })))).toBe(0);
 
       // once nothing refers to them any more, the events go too
       await t.api(owner).delete(`/v1/webhooks/${pendingEndpoint}`).expect(204);
